@@ -1,0 +1,51 @@
+# ign-runtime: the two commands of the README, and their parts.
+#   make demo    set up, build, boot our kernel with the hello initramfs in ign-vmm
+#   make check   set up, build, run every test (unit + VM end to end)
+# Each sets itself up on a fresh Debian 12 machine (apt-get) and caches the
+# guest kernel outside the tree (images/kernel/build.sh).
+
+BUILD ?= build
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBS := gcc make cmake pkg-config libc6-dev libyajl-dev libcriterion-dev \
+	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio gzip xz-utils kmod python3 \
+	qemu-system-x86 linux-image-amd64 busybox-static
+KERNEL_DIR = $(shell images/kernel/build.sh)
+
+.PHONY: all deps build kernel demo check unit vm bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$$(nproc)
+
+kernel: deps
+	images/kernel/build.sh
+
+demo: build kernel
+	tests/vm/run.sh $(BUILD) $(KERNEL_DIR) demo
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure
+
+vm: build kernel
+	tests/vm/run.sh $(BUILD) $(KERNEL_DIR)
+
+check: build kernel
+	tests/check.sh $(BUILD) $(KERNEL_DIR)
+
+bench: build kernel
+	bench/boot.sh $(BUILD) $(KERNEL_DIR)
+
+clean:
+	rm -rf $(BUILD)

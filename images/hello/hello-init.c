@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The test guest's /init (PID 1 of a tiny initramfs): says hello on the
+ * console, writes the boot marker, then does what `ign.test=` on the kernel
+ * command line asks and ends the VM:
+ *   hello (default)  exit with the status given by ign.exit=N (default 0)
+ *   cpus             print the number of online CPUs, then as hello
+ *   echo             read one line from the console and print it back
+ *   reboot           reboot(2): the VMM must end with status 0
+ *   poweroff         power off: the VMM must end with status 0
+ *   memtest          write, then check, a pattern over ign.mem=MiB of memory
+ * Static, no libc beyond what glibc's static link pulls in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#define PORT_EXIT 0x501
+#define PORT_BOOT_MARKER 0x3f0
+#define BOOT_MARKER 123
+
+static char cmdline[4096];
+
+static const char *param(const char *name, const char *dflt)
+{
+	static char val[256];
+	size_t n = strlen(name);
+
+	for (char *p = cmdline; (p = strstr(p, name)); p += n) {
+		if ((p == cmdline || p[-1] == ' ') && p[n] == '=') {
+			size_t len = strcspn(p + n + 1, " \n");
+			if (len >= sizeof(val))
+				len = sizeof(val) - 1;
+			memcpy(val, p + n + 1, len);
+			val[len] = '\0';
+			return val;
+		}
+	}
+	return dflt;
+}
+
+static void vm_exit(int status)
+{
+	fflush(stdout);
+	if (ioperm(PORT_EXIT, 1, 1) == 0)
+		outb(status, PORT_EXIT);
+	reboot(RB_AUTOBOOT);  /* only reached if the exit port did nothing */
+	for (;;)
+		pause();
+}
+
+static int online_cpus(void)
+{
+	char buf[64] = "";
+	int fd = open("/sys/devices/system/cpu/online", O_RDONLY);
+	int lo, hi;
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		return -1;
+	close(fd);
+	if (sscanf(buf, "%d-%d", &lo, &hi) == 2)
+		return hi - lo + 1;
+	return 1;
+}
+
+static int memtest(unsigned long mib)
+{
+	size_t len = mib << 20;
+	unsigned long *p = malloc(len);
+
+	if (!p)
+		return 1;
+	for (size_t i = 0; i < len / sizeof(*p); i++)
+		p[i] = i * 2654435761UL;
+	for (size_t i = 0; i < len / sizeof(*p); i++)
+		if (p[i] != i * 2654435761UL)
+			return 1;
+	printf("memtest: %lu MiB ok\n", mib);
+	return 0;
+}
+
+int main(void)
+{
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	int fd = open("/proc/cmdline", O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, cmdline, sizeof(cmdline) - 1) < 0)
+			cmdline[0] = '\0';
+		close(fd);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	printf("IGN_HELLO hello from the ign guest\n");
+	if (ioperm(PORT_BOOT_MARKER, 1, 1) == 0)
+		outb(BOOT_MARKER, PORT_BOOT_MARKER);
+
+	const char *test = param("ign.test", "hello");
+	int status = atoi(param("ign.exit", "0"));
+
+	if (!strcmp(test, "cpus")) {
+		printf("IGN_CPUS %d\n", online_cpus());
+	} else if (!strcmp(test, "echo")) {
+		char line[256];
+		printf("IGN_READY type a line\n");
+		if (!fgets(line, sizeof(line), stdin))
+			vm_exit(99);
+		printf("IGN_ECHO %s", line);
+	} else if (!strcmp(test, "reboot")) {
+		fflush(stdout);
+		reboot(RB_AUTOBOOT);
+	} else if (!strcmp(test, "poweroff")) {
+		fflush(stdout);
+		reboot(RB_POWER_OFF);
+	} else if (!strcmp(test, "memtest")) {
+		status = memtest(strtoul(param("ign.mem", "64"), NULL, 10));
+	}
+	vm_exit(status);
+}

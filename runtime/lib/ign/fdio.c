@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ign/fdio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ign/cleanup.h"
+
+int ign_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+ssize_t ign_read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+int ign_read_file(const char *path, size_t max, char **out, size_t *len, struct ign_err *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *buf = NULL;
+	struct stat st;
+
+	if (fd < 0)
+		return ign_err_set(err, errno, "open `%s`", path);
+	if (fstat(fd, &st) < 0)
+		return ign_err_set(err, errno, "stat `%s`", path);
+	if (!S_ISREG(st.st_mode))
+		return ign_err_setx(err, EINVAL, "`%s` is not a regular file", path);
+	if ((size_t)st.st_size > max)
+		return ign_err_setx(err, EFBIG, "`%s` is too large (%lld bytes, limit %zu)", path,
+				    (long long)st.st_size, max);
+	buf = malloc(st.st_size + 1);
+	if (!buf)
+		return ign_err_set(err, ENOMEM, "read `%s`", path);
+	ssize_t n = ign_read_full(fd, buf, st.st_size);
+	if (n < 0)
+		return ign_err_set(err, -n, "read `%s`", path);
+	if (n != st.st_size)
+		return ign_err_setx(err, EIO, "read `%s`: file changed while reading", path);
+	buf[n] = '\0';
+	*len = n;
+	*out = steal_ptr(&buf);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Whole-file and whole-buffer I/O that retries short reads/writes and EINTR. */
+#ifndef IGN_FDIO_H
+#define IGN_FDIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ign/err.h"
+
+/* Reads all of `path` into a malloc'd buffer with a trailing NUL (not counted in *len). */
+int ign_read_file(const char *path, size_t max, char **out, size_t *len, struct ign_err *err);
+int ign_write_all(int fd, const void *buf, size_t len);  /* 0 or -errno */
+ssize_t ign_read_full(int fd, void *buf, size_t len);     /* bytes read (< len at EOF) or -errno */
+
+#endif

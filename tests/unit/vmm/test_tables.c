@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+/* MP table and ACPI tables: the checks Linux makes before trusting them. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/mptable.h"
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s += *p++;
+	return s;
+}
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+#define BASE 0xf0000u
+
+Test(mptable, checksums_and_entries)
+{
+	static uint8_t buf[4096];
+	struct ign_err err = { 0 };
+
+	for (unsigned ncpus = 1; ncpus <= 64; ncpus *= 4) {
+		int n = x86_mptable_write(buf, sizeof(buf), BASE, ncpus, &err);
+		cr_assert_eq((size_t)n, x86_mptable_size(ncpus), "%s", err.msg);
+		cr_assert_eq(memcmp(buf, "_MP_", 4), 0);
+		cr_assert_eq(sum(buf, 16), 0, "floating pointer checksum");
+		cr_assert_eq(buf[9], 4, "MP spec 1.4");
+		uint32_t table = rd32(buf + 4) - BASE;
+		uint8_t *t = buf + table;
+		cr_assert_eq(memcmp(t, "PCMP", 4), 0);
+		uint16_t len = rd16(t + 4);
+		cr_assert_eq(sum(t, len), 0, "config table checksum");
+		cr_assert_eq(rd32(t + 36), X86_LAPIC_ADDR);
+
+		/* walk the entries the way Linux does */
+		uint8_t *e = t + 44;
+		unsigned cpus = 0, bsp = 0, ioapics = 0, irqs = 0;
+		for (unsigned i = 0; i < rd16(t + 34); i++) {
+			switch (e[0]) {
+			case 0:
+				cr_assert_eq(e[1], cpus, "APIC IDs are the vCPU indexes");
+				cpus++;
+				bsp += !!(e[3] & 2);
+				e += 20;
+				break;
+			case 2:
+				ioapics++;
+				cr_assert_eq(rd32(e + 4), X86_IOAPIC_ADDR);
+				cr_assert_geq(e[1], ncpus, "IOAPIC ID clashes with a LAPIC");
+				e += 8;
+				break;
+			case 3:
+				cr_assert_eq(e[5], e[7], "ISA IRQ n goes to pin n");
+				irqs++;
+				e += 8;
+				break;
+			default:
+				e += 8;
+			}
+		}
+		cr_assert_eq(e, t + len);
+		cr_assert_eq(cpus, ncpus);
+		cr_assert_eq(bsp, 1);
+		cr_assert_eq(ioapics, 1);
+		cr_assert_eq(irqs, 16);
+	}
+}
+
+Test(mptable, refuses_small_buffer_and_bad_counts)
+{
+	uint8_t buf[64];
+	struct ign_err err = { 0 };
+
+	cr_assert_lt(x86_mptable_write(buf, sizeof(buf), BASE, 1, &err), 0);
+	cr_assert(strstr(err.msg, "needs"), "%s", err.msg);
+	cr_assert_lt(x86_mptable_write(buf, sizeof(buf), BASE, 0, &err), 0);
+	cr_assert_lt(x86_mptable_write(buf, sizeof(buf), BASE, 255, &err), 0);
+}
+
+#define ABASE X86_ACPI_START
+
+static uint8_t *table_at(uint8_t *buf, uint64_t gpa)
+{
+	cr_assert_geq(gpa, ABASE);
+	cr_assert_lt(gpa, ABASE + X86_ACPI_SIZE);
+	uint8_t *t = buf + (gpa - ABASE);
+	cr_assert_eq(sum(t, rd32(t + 4)), 0, "table %.4s checksum", (char *)t);
+	return t;
+}
+
+Test(acpi, rsdp_xsdt_fadt_dsdt_madt)
+{
+	static uint8_t buf[X86_ACPI_SIZE];
+	struct ign_err err = { 0 };
+	const unsigned ncpus = 3;
+
+	cr_assert_gt(x86_acpi_write(buf, sizeof(buf), ABASE, ncpus, &err), 0, "%s", err.msg);
+	cr_assert_eq(memcmp(buf, "RSD PTR ", 8), 0);
+	cr_assert_eq(sum(buf, 20), 0, "RSDP v1 checksum");
+	cr_assert_eq(sum(buf, 36), 0, "RSDP extended checksum");
+	cr_assert_eq(buf[15], 2);
+
+	uint8_t *xsdt = table_at(buf, rd64(buf + 24));
+	cr_assert_eq(memcmp(xsdt, "XSDT", 4), 0);
+	cr_assert_eq(rd32(xsdt + 4), 36 + 16);
+	uint8_t *fadt = table_at(buf, rd64(xsdt + 36));
+	uint8_t *madt = table_at(buf, rd64(xsdt + 44));
+	cr_assert_eq(memcmp(fadt, "FACP", 4), 0);
+	cr_assert_eq(memcmp(madt, "APIC", 4), 0);
+
+	cr_assert_eq(rd32(fadt + 4), 276);
+	cr_assert(rd32(fadt + 112) & (1u << 20), "HW_REDUCED_ACPI");
+	cr_assert_eq(fadt[244], 1, "sleep control is in I/O space");
+	cr_assert_eq(rd64(fadt + 248), X86_ACPI_SLEEP_CTL_PORT);
+	cr_assert_eq(rd64(fadt + 120), X86_ACPI_RESET_PORT);
+	cr_assert_eq(fadt[128], X86_ACPI_RESET_VALUE);
+
+	uint8_t *dsdt = table_at(buf, rd64(fadt + 140));
+	cr_assert_eq(rd32(fadt + 40), rd64(fadt + 140));
+	cr_assert_eq(memcmp(dsdt, "DSDT", 4), 0);
+	const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12 };
+	cr_assert_eq(memcmp(dsdt + 36, s5, sizeof(s5)), 0, "DSDT defines \\_S5");
+	cr_assert_eq(dsdt[36 + 9], X86_ACPI_S5_TYPE);
+
+	unsigned lapics = 0, ioapics = 0;
+	for (uint8_t *e = madt + 44; e < madt + rd32(madt + 4); e += e[1]) {
+		cr_assert_gt(e[1], 0);
+		if (e[0] == 0) {
+			cr_assert_eq(e[3], lapics);
+			lapics++;
+		}
+		ioapics += e[0] == 1;
+	}
+	cr_assert_eq(lapics, ncpus);
+	cr_assert_eq(ioapics, 1);
+}
+
+Test(acpi, refuses_small_buffer)
+{
+	uint8_t buf[256];
+	struct ign_err err = { 0 };
+
+	cr_assert_lt(x86_acpi_write(buf, sizeof(buf), ABASE, 4, &err), 0);
+	cr_assert(strstr(err.msg, "do not fit"), "%s", err.msg);
+}

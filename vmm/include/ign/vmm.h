@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VMM library: one KVM virtual machine per struct ign_vm. It knows
+ * nothing of OCI; ign-vmm (vmm/main.c) and later the shim drive it.
+ */
+#ifndef IGN_VMM_H
+#define IGN_VMM_H
+
+#include <stdint.h>
+
+#include "ign/err.h"
+
+#define IGN_VM_MAX_VCPUS 64
+#define IGN_VM_MIN_MEM_MIB 16
+#define IGN_VM_MAX_MEM_MIB (1024 * 1024)
+
+enum ign_xsave_mode {
+	IGN_XSAVE_AUTO,  /* hide XSAVE only when the host CPU is QEMU's emulator */
+	IGN_XSAVE_HOST,  /* pass the host's XSAVE features through */
+	IGN_XSAVE_HIDE,  /* hide XSAVE/AVX/PKU: the guest uses FXSAVE */
+};
+
+struct ign_vm_config {
+	const char *kernel;   /* ELF vmlinux or bzImage */
+	const char *initrd;   /* NULL: none */
+	const char *cmdline;
+	unsigned vcpus;
+	uint64_t mem_mib;
+	enum ign_xsave_mode xsave;
+	int console_in;       /* feeds the 16550's receiver; -1: none */
+	int console_out;      /* the 16550's transmitter */
+	int boot_timer;       /* log the boot marker's time and the VMM's memory */
+};
+
+struct ign_vm;
+
+int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct ign_err *err);
+/*
+ * Runs the guest until it ends. *status: the byte the guest wrote to the exit
+ * port, or 0 when it reset (reboot) or powered off. Returns <0 on a VMM failure
+ * (KVM error, triple fault, an exit the VMM cannot handle).
+ */
+int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err);
+void ign_vm_destroy(struct ign_vm *vm);
+
+#endif

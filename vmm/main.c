@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ign-vmm: boot a kernel in a KVM microVM from the command line.
+ * A thin CLI over the VMM library; docs/vmm.md documents every flag.
+ *
+ * Exit status: the byte the guest wrote to the exit port, 0 when the guest
+ * rebooted or powered off, 1 when ign-vmm itself failed (message on stderr).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ign/err.h"
+#include "ign/log.h"
+#include "ign/vmm.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define IGN_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ign-vmm --kernel PATH [options]\n"
+		"Boot a Linux kernel (ELF vmlinux or bzImage) in a KVM microVM.\n"
+		"\n"
+		"  -k, --kernel PATH    kernel image (required)\n"
+		"  -i, --initrd PATH    initramfs\n"
+		"  -c, --cmdline STR    kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+		"  -a, --append STR     append to the command line\n"
+		"  -n, --vcpus N        number of vCPUs, 1-%d (default 1)\n"
+		"  -m, --mem MIB        guest memory in MiB, %d-%d (default 128)\n"
+		"      --xsave MODE     auto|host|hide: XSAVE for the guest (default auto: hidden\n"
+		"                       only on QEMU's emulator, where nested XSAVE is broken)\n"
+		"      --boot-timer     report time and VMM memory when the guest writes the\n"
+		"                       boot marker (123 to port 0x3f0)\n"
+		"  -d, --debug          debug logging\n"
+		"  -V, --version        print the version\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"Exit status: the byte the guest writes to port 0x501; 0 when the guest reboots\n"
+		"or powers off; 1 when ign-vmm fails.\n",
+		IGN_VM_MAX_VCPUS, IGN_VM_MIN_MEM_MIB, IGN_VM_MAX_MEM_MIB);
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned long long *out,
+		      struct ign_err *err)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-')
+		return ign_err_setx(err, EINVAL, "%s: `%s` is not a number", flag, s);
+	*out = v;
+	return 0;
+}
+
+enum { OPT_XSAVE = 256, OPT_BOOT_TIMER };
+
+static const struct option long_opts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "append", required_argument, NULL, 'a' },
+	{ "vcpus", required_argument, NULL, 'n' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "xsave", required_argument, NULL, OPT_XSAVE },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+struct cli {
+	struct ign_vm_config vm;
+	const char *base_cmdline;
+	const char *append;
+	int debug;
+};
+
+/* Returns 1 to go on, 0 when done (help, version), <0 on a usage error. */
+static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *err)
+{
+	unsigned long long v;
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:c:a:n:m:dVh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': cli->vm.kernel = optarg; break;
+		case 'i': cli->vm.initrd = optarg; break;
+		case 'c': cli->base_cmdline = optarg; break;
+		case 'a': cli->append = optarg; break;
+		case 'd': cli->debug = 1; break;
+		case OPT_BOOT_TIMER: cli->vm.boot_timer = 1; break;
+		case 'n':
+			if ((r = parse_uint("--vcpus", optarg, &v, err)) < 0)
+				return r;
+			cli->vm.vcpus = v > IGN_VM_MAX_VCPUS ? IGN_VM_MAX_VCPUS + 1 : (unsigned)v;
+			break;
+		case 'm':
+			if ((r = parse_uint("--mem", optarg, &v, err)) < 0)
+				return r;
+			cli->vm.mem_mib = v;
+			break;
+		case OPT_XSAVE:
+			if (!strcmp(optarg, "auto"))
+				cli->vm.xsave = IGN_XSAVE_AUTO;
+			else if (!strcmp(optarg, "host"))
+				cli->vm.xsave = IGN_XSAVE_HOST;
+			else if (!strcmp(optarg, "hide"))
+				cli->vm.xsave = IGN_XSAVE_HIDE;
+			else
+				return ign_err_setx(err, EINVAL, "--xsave: `%s` is not one of "
+						    "auto, host, hide", optarg);
+			break;
+		case 'V':
+			printf("ign-vmm %s\n", IGN_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return ign_err_setx(err, EINVAL, "option `%s` needs a value (see --help)",
+					    argv[optind - 1]);
+		default:
+			return ign_err_setx(err, EINVAL, "unknown option `%s` (see --help)",
+					    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ign_err_setx(err, EINVAL, "unexpected argument `%s` (see --help)",
+				    argv[optind]);
+	if (!cli->vm.kernel)
+		return ign_err_setx(err, EINVAL, "no kernel: use --kernel PATH (see --help)");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {
+		.vm = { .vcpus = 1, .mem_mib = 128, .console_in = STDIN_FILENO,
+			.console_out = STDOUT_FILENO },
+		.base_cmdline = DEFAULT_CMDLINE,
+	};
+	struct ign_err err = { 0 };
+	struct ign_vm *vm = NULL;
+	char cmdline[4096];
+	int status = 0;
+
+	int r = parse_args(argc, argv, &cli, &err);
+	if (r <= 0) {
+		if (r < 0)
+			fprintf(stderr, "ign-vmm: %s\n", err.msg);
+		return r < 0 ? 1 : 0;
+	}
+	ign_log_init("ign-vmm", NULL, IGN_LOG_TEXT, cli.debug ? IGN_LOG_DEBUG : IGN_LOG_WARN);
+
+	int n = snprintf(cmdline, sizeof(cmdline), "%s%s%s", cli.base_cmdline,
+			 cli.append ? " " : "", cli.append ? cli.append : "");
+	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
+		fprintf(stderr, "ign-vmm: kernel command line is longer than %zu bytes\n",
+			sizeof(cmdline) - 1);
+		return 1;
+	}
+	cli.vm.cmdline = cmdline;
+
+	if (ign_vm_create(&cli.vm, &vm, &err) < 0 || ign_vm_run(vm, &status, &err) < 0) {
+		fprintf(stderr, "ign-vmm: %s\n", err.msg);
+		ign_vm_destroy(vm);
+		return 1;
+	}
+	ign_vm_destroy(vm);
+	return status;
+}
