@@ -17,7 +17,7 @@
 #include "ign/log.h"
 #include "ign/vmm.h"
 
-#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 acpi=off"
 #define IGN_VERSION "0.1.0"
 
 static void usage(FILE *f)
@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		"                       only on QEMU's emulator, where nested XSAVE is broken)\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
+		"      --acpi           experimental: ACPI tables for power-off (drop acpi=off\n"
+		"                       from the command line; see docs/vmm.md)\n"
 		"  -d, --debug          debug logging\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this help\n"
@@ -58,7 +60,7 @@ static int parse_uint(const char *flag, const char *s, unsigned long long *out,
 	return 0;
 }
 
-enum { OPT_XSAVE = 256, OPT_BOOT_TIMER };
+enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_ACPI };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -69,6 +71,7 @@ static const struct option long_opts[] = {
 	{ "mem", required_argument, NULL, 'm' },
 	{ "xsave", required_argument, NULL, OPT_XSAVE },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "acpi", no_argument, NULL, OPT_ACPI },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -97,6 +100,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 		case 'a': cli->append = optarg; break;
 		case 'd': cli->debug = 1; break;
 		case OPT_BOOT_TIMER: cli->vm.boot_timer = 1; break;
+		case OPT_ACPI: cli->vm.acpi = 1; break;
 		case 'n':
 			if ((r = parse_uint("--vcpus", optarg, &v, err)) < 0)
 				return r;

@@ -379,6 +379,7 @@ static int vm_load_images(struct ign_vm *vm, uint64_t *entry, struct ign_err *er
 	struct x86_boot_input in = {
 		.img = &img, .kernel = (uint8_t *)kernel, .cmdline = vm->cfg.cmdline,
 		.initrd = (uint8_t *)initrd, .initrd_len = ilen, .vcpus = vm->cfg.vcpus,
+		.acpi = vm->cfg.acpi,
 	};
 	if ((r = x86_boot_setup(&vm->mem, &in, err)) < 0)
 		return r;

@@ -19,6 +19,7 @@
 #include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define PORT_EXIT 0x501
@@ -45,9 +46,16 @@ static const char *param(const char *name, const char *dflt)
 	return dflt;
 }
 
-static void vm_exit(int status)
+/* The console transmits in the background: wait until it has sent everything. */
+static void drain(void)
 {
 	fflush(stdout);
+	tcdrain(STDOUT_FILENO);
+}
+
+static void vm_exit(int status)
+{
+	drain();
 	if (ioperm(PORT_EXIT, 1, 1) == 0)
 		outb(status, PORT_EXIT);
 	reboot(RB_AUTOBOOT);  /* only reached if the exit port did nothing */
@@ -101,7 +109,8 @@ int main(void)
 	if (ioperm(PORT_BOOT_MARKER, 1, 1) == 0)
 		outb(BOOT_MARKER, PORT_BOOT_MARKER);
 
-	const char *test = param("ign.test", "hello");
+	char test[64];
+	snprintf(test, sizeof(test), "%s", param("ign.test", "hello"));  /* param() reuses its buffer */
 	int status = atoi(param("ign.exit", "0"));
 
 	if (!strcmp(test, "cpus")) {
@@ -113,10 +122,10 @@ int main(void)
 			vm_exit(99);
 		printf("IGN_ECHO %s", line);
 	} else if (!strcmp(test, "reboot")) {
-		fflush(stdout);
+		drain();
 		reboot(RB_AUTOBOOT);
 	} else if (!strcmp(test, "poweroff")) {
-		fflush(stdout);
+		drain();
 		reboot(RB_POWER_OFF);
 	} else if (!strcmp(test, "memtest")) {
 		status = memtest(strtoul(param("ign.mem", "64"), NULL, 10));

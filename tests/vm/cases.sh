@@ -11,7 +11,7 @@ TMO=${IGN_CASE_TIMEOUT:-120}
 T=$(mktemp -d)
 pass=0
 fail=0
-BASE="console=ttyS0 reboot=k panic=-1 quiet"
+BASE="console=ttyS0 reboot=k panic=-1 acpi=off quiet"
 
 # vm NAME [ign-vmm args...]: runs ign-vmm, output in $T/NAME.out, status in $T/NAME.rc
 vm() {
@@ -65,16 +65,6 @@ case_begin reboot
 hello reboot --append "ign.test=reboot"
 want_rc reboot 0; want_out reboot IGN_HELLO
 check reboot "guest reboot (reboot=k) ends the VMM with status 0"
-
-case_begin poweroff
-hello poweroff --vcpus 2 --append "ign.test=poweroff"
-want_rc poweroff 0; want_out poweroff IGN_HELLO
-check poweroff "guest poweroff (ACPI sleep control) ends the VMM with status 0"
-
-case_begin mptable
-hello mptable --vcpus 2 --mem 256 --append "acpi=off ign.test=cpus ign.exit=5"
-want_rc mptable 5; want_out mptable "IGN_CPUS 2"
-check mptable "acpi=off: 2 vCPUs and interrupts from the MP table alone"
 
 case_begin echo
 name=echo

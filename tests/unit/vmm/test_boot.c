@@ -108,7 +108,7 @@ Test(boot, zero_page_and_tables)
 	memset(m.hva + (16 << 20) + 4096, 0xee, 4096);  /* BSS must be zeroed */
 	struct x86_boot_input in = {
 		.img = &img, .kernel = kfile, .cmdline = "console=ttyS0 quiet",
-		.initrd = initrd, .initrd_len = sizeof(initrd), .vcpus = 2,
+		.initrd = initrd, .initrd_len = sizeof(initrd), .vcpus = 2, .acpi = 1,
 	};
 	cr_assert_eq(x86_boot_setup(&m, &in, &err), 0, "%s", err.msg);
 

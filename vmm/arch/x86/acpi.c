@@ -7,7 +7,8 @@
  * Hardware-reduced means no PM1 event/control blocks, no SCI, no PM timer:
  * power-off is the FADT's sleep control register, reset its reset register.
  * Linux then also skips the legacy PIC and PIT and runs the LAPIC timer in
- * TSC-deadline mode (cpuid.c advertises it).
+ * TSC-deadline mode (cpuid.c advertises it); ISA IRQs reach it only through
+ * the MADT's interrupt source overrides.
  */
 #include "acpi.h"
 
@@ -32,6 +33,7 @@
 
 #define MADT_LAPIC      0
 #define MADT_IOAPIC     1
+#define MADT_INT_OVERRIDE 2
 #define MADT_LAPIC_NMI  4
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -128,6 +130,17 @@ static uint32_t acpi_madt(uint8_t *t, unsigned ncpus)
 	put32(p + 4, X86_IOAPIC_ADDR);
 	put32(p + 8, 0);     /* GSI base */
 	p += 12;
+	/* Hardware-reduced guests have no legacy PIC, so Linux maps no ISA IRQ by
+	 * default: route ISA IRQ n to GSI n (edge, active high) explicitly, or the
+	 * 16550 on IRQ 4 never gets its interrupt. */
+	for (unsigned irq = 1; irq < X86_ISA_IRQS; irq++, p += 10) {
+		p[0] = MADT_INT_OVERRIDE;
+		p[1] = 10;
+		p[2] = 0;            /* ISA bus */
+		p[3] = irq;
+		put32(p + 4, irq);   /* GSI */
+		put16(p + 8, 0);     /* conforms to the bus */
+	}
 	p[0] = MADT_LAPIC_NMI;
 	p[1] = 6;
 	p[2] = 0xff;         /* all processors */
@@ -150,7 +163,7 @@ int x86_acpi_write(uint8_t *buf, size_t buflen, uint32_t base_gpa, unsigned ncpu
 		   struct ign_err *err)
 {
 	const uint32_t xsdt_len = ACPI_HDR_LEN + 2 * 8;
-	const uint32_t madt_max = ACPI_HDR_LEN + 8 + ncpus * 8 + 12 + 6;
+	const uint32_t madt_max = ACPI_HDR_LEN + 8 + ncpus * 8 + 12 + (X86_ISA_IRQS - 1) * 10 + 6;
 	uint32_t xsdt = 48, fadt = align16(xsdt + xsdt_len), dsdt = align16(fadt + FADT_LEN);
 	uint32_t madt = align16(dsdt + ACPI_HDR_LEN + 16);
 

@@ -177,11 +177,13 @@ int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_input *in,
 	if (r < 0)
 		return r;
 
-	uint8_t *acpi = guest_mem_ptr(m, X86_ACPI_START, X86_ACPI_SIZE);
-	r = x86_acpi_write(acpi, X86_ACPI_SIZE, X86_ACPI_START, in->vcpus, err);
-	if (r < 0)
-		return r;
-	bp->acpi_rsdp_addr = X86_ACPI_START;
+	if (in->acpi) {
+		uint8_t *acpi = guest_mem_ptr(m, X86_ACPI_START, X86_ACPI_SIZE);
+		r = x86_acpi_write(acpi, X86_ACPI_SIZE, X86_ACPI_START, in->vcpus, err);
+		if (r < 0)
+			return r;
+		bp->acpi_rsdp_addr = X86_ACPI_START;
+	}
 
 	boot_page_tables(m);
 	boot_gdt(m);

@@ -49,6 +49,7 @@ struct x86_boot_input {
 	const uint8_t *initrd;
 	size_t initrd_len;
 	unsigned vcpus;
+	int acpi;                   /* also write ACPI tables (experimental) */
 };
 
 /* Fills `tab` with the e820 map of `m`; returns the number of entries. */

@@ -30,6 +30,7 @@ struct ign_vm_config {
 	int console_in;       /* feeds the 16550's receiver; -1: none */
 	int console_out;      /* the 16550's transmitter */
 	int boot_timer;       /* log the boot marker's time and the VMM's memory */
+	int acpi;             /* experimental: ACPI tables (power-off); see docs/vmm.md */
 };
 
 struct ign_vm;
