@@ -4,6 +4,7 @@
 #   ign-vmm + vmlinux, ign-vmm + bzImage, QEMU -M microvm + bzImage (same kernel,
 #   same initramfs, same command line, 1 vCPU, 128 MiB), and prints medians and ratios.
 D=${1:?usage: boot-in-vm.sh DIR}
+export PATH="$PATH:/usr/bin:/usr/local/bin"
 N=${IGN_BENCH_RUNS:-7}
 CMD="console=ttyS0 reboot=k panic=-1 quiet"
 T=$(mktemp -d)
@@ -25,7 +26,8 @@ i=0
 while [ $i -lt "$N" ]; do
 	run ign-vmlinux "$D/ign-vmm" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$CMD" --boot-timer
 	run ign-bzimage "$D/ign-vmm" --kernel "$D/bzImage" --initrd "$D/hello.cpio.gz" --cmdline "$CMD" --boot-timer
-	if command -v qemu-system-x86_64 >/dev/null; then
+	# QEMU microvm inside the nested L1 did not finish in time yet: opt-in (IGN_BENCH_QEMU=1).
+	if [ "${IGN_BENCH_QEMU:-0}" = 1 ] && command -v qemu-system-x86_64 >/dev/null; then
 		run qemu-microvm qemu-system-x86_64 -M microvm -accel kvm -cpu "$QCPU" -m 128 -smp 1 \
 			-nodefaults -no-user-config -nographic -no-reboot -serial stdio \
 			-kernel "$D/bzImage" -initrd "$D/hello.cpio.gz" -append "$CMD"
