@@ -129,7 +129,7 @@ Test(acpi, rsdp_xsdt_fadt_dsdt_madt)
 	cr_assert_eq(memcmp(dsdt + 36, s5, sizeof(s5)), 0, "DSDT defines \\_S5");
 	cr_assert_eq(dsdt[36 + 9], X86_ACPI_S5_TYPE);
 
-	unsigned lapics = 0, ioapics = 0;
+	unsigned lapics = 0, ioapics = 0, overrides = 0;
 	for (uint8_t *e = madt + 44; e < madt + rd32(madt + 4); e += e[1]) {
 		cr_assert_gt(e[1], 0);
 		if (e[0] == 0) {
@@ -137,9 +137,15 @@ Test(acpi, rsdp_xsdt_fadt_dsdt_madt)
 			lapics++;
 		}
 		ioapics += e[0] == 1;
+		if (e[0] == 2) {
+			cr_assert_eq(e[1], 10);
+			cr_assert_eq(rd32(e + 4), e[3], "ISA IRQ n is GSI n");
+			overrides++;
+		}
 	}
 	cr_assert_eq(lapics, ncpus);
 	cr_assert_eq(ioapics, 1);
+	cr_assert_eq(overrides, 15, "ISA IRQs 1-15 mapped for a PIC-less guest");
 }
 
 Test(acpi, refuses_small_buffer)
