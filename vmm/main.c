@@ -17,7 +17,7 @@
 #include "ign/log.h"
 #include "ign/vmm.h"
 
-#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 acpi=off"
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define IGN_VERSION "0.1.0"
 
 static void usage(FILE *f)
@@ -34,17 +34,20 @@ static void usage(FILE *f)
 		"  -m, --mem MIB        guest memory in MiB, %d-%d (default 128)\n"
 		"      --xsave MODE     auto|host|hide: XSAVE for the guest (default auto: hidden\n"
 		"                       only on QEMU's emulator, where nested XSAVE is broken)\n"
+		"      --disk PATH[,ro] a virtio-blk disk backed by PATH (repeatable, up to %d;\n"
+		"                       the guest sees /dev/vda, /dev/vdb... in this order)\n"
+		"      --rng            a virtio-rng device (the guest's /dev/hwrng)\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
-		"      --acpi           experimental: ACPI tables for power-off (drop acpi=off\n"
-		"                       from the command line; see docs/vmm.md)\n"
+		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
+		"                       CONFIG_ACPI; the guest can then reboot but not power off)\n"
 		"  -d, --debug          debug logging\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this help\n"
 		"\n"
 		"Exit status: the byte the guest writes to port 0x501; 0 when the guest reboots\n"
 		"or powers off; 1 when ign-vmm fails.\n",
-		IGN_VM_MAX_VCPUS, IGN_VM_MIN_MEM_MIB, IGN_VM_MAX_MEM_MIB);
+		IGN_VM_MAX_VCPUS, IGN_VM_MIN_MEM_MIB, IGN_VM_MAX_MEM_MIB, IGN_VM_MAX_DISKS);
 }
 
 static int parse_uint(const char *flag, const char *s, unsigned long long *out,
@@ -60,7 +63,23 @@ static int parse_uint(const char *flag, const char *s, unsigned long long *out,
 	return 0;
 }
 
-enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_ACPI };
+/* PATH or PATH,ro; PATH may not itself contain ",ro" at its end. */
+static int parse_disk(char *arg, struct ign_vm_config *vm, struct ign_err *err)
+{
+	size_t n = strlen(arg);
+	int ro = n > 3 && !strcmp(arg + n - 3, ",ro");
+
+	if (vm->ndisks >= IGN_VM_MAX_DISKS)
+		return ign_err_setx(err, E2BIG, "--disk: at most %d disks", IGN_VM_MAX_DISKS);
+	if (ro)
+		arg[n - 3] = 0;
+	if (!*arg)
+		return ign_err_setx(err, EINVAL, "--disk: no path given");
+	vm->disks[vm->ndisks++] = (struct ign_vm_disk){ .path = arg, .readonly = ro };
+	return 0;
+}
+
+enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -71,7 +90,9 @@ static const struct option long_opts[] = {
 	{ "mem", required_argument, NULL, 'm' },
 	{ "xsave", required_argument, NULL, OPT_XSAVE },
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
-	{ "acpi", no_argument, NULL, OPT_ACPI },
+	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -100,7 +121,12 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 		case 'a': cli->append = optarg; break;
 		case 'd': cli->debug = 1; break;
 		case OPT_BOOT_TIMER: cli->vm.boot_timer = 1; break;
-		case OPT_ACPI: cli->vm.acpi = 1; break;
+		case OPT_NO_ACPI: cli->vm.no_acpi = 1; break;
+		case OPT_RNG: cli->vm.rng = 1; break;
+		case OPT_DISK:
+			if ((r = parse_disk(optarg, &cli->vm, err)) < 0)
+				return r;
+			break;
 		case 'n':
 			if ((r = parse_uint("--vcpus", optarg, &v, err)) < 0)
 				return r;

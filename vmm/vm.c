@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * One KVM virtual machine: guest RAM, in-kernel irqchip and PIT, vCPU
- * threads, the port I/O bus with the console and platform ports.
+ * threads, the port I/O bus with the console and platform ports, and the
+ * virtio-mmio devices with the I/O thread that serves them.
+ *
+ * Device table: virtio-mmio device n has its registers at 0xd0000000 + n*4K
+ * and interrupt GSI 5 + n; disks come first (vda, vdb...), then rng. The
+ * guest learns them from the DSDT, or with --no-acpi from virtio_mmio.device=
+ * on the command line (then only GSIs up to 15: the MP table's ISA IRQs).
+ * Queue kicks arrive on ioeventfds, interrupts leave through irqfds.
  *
  * Threading: one thread per vCPU runs KVM_RUN and handles its exits; the
  * console thread feeds the 16550's receiver; the caller of ign_vm_run()
@@ -19,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,19 +39,27 @@
 #include "devices/pio.h"
 #include "devices/platform.h"
 #include "devices/serial.h"
+#include "evloop.h"
 #include "ign/cleanup.h"
 #include "ign/fdio.h"
 #include "ign/log.h"
 #include "ign/vmm.h"
 #include "kvm/kvm.h"
 #include "mem.h"
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
 
-#define SERIAL_PORT 0x3f8
-#define SERIAL_IRQ  4
 #define KVM_TSS_ADDR 0xfffbd000UL
 #define KERNEL_MAX_BYTES (512ULL << 20)
 #define INITRD_MAX_BYTES (2ULL << 30)
 #define VCPU_KICK_SIGNAL SIGUSR1
+#define VIRTIO_MMIO_BASE 0xd0000000ULL
+#define VIRTIO_GSI_FIRST 5
+#define VIRTIO_GSI_LAST_MPTABLE 15
+#define VIRTIO_GSI_LAST 23
+#define VM_MAX_VIRTIO (VIRTIO_GSI_LAST - VIRTIO_GSI_FIRST + 1)
+#define CMDLINE_MAX 4096
 
 struct vcpu {
 	struct ign_vm *vm;
@@ -52,6 +69,17 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	int started;
+};
+
+struct vm_kick {
+	struct virtio_dev *dev;
+	unsigned queue;
+	int fd;              /* ioeventfd on the queue's QueueNotify write */
+};
+
+struct vm_virtio {
+	struct virtio_dev *dev;
+	struct vm_kick kick[VIRTIO_MAX_QUEUES];
 };
 
 struct ign_vm {
@@ -64,6 +92,10 @@ struct ign_vm {
 	struct pio_bus pio;
 	struct serial serial;
 	struct platform platform;
+	struct evloop *loop;
+	struct vm_virtio virtio[VM_MAX_VIRTIO];
+	unsigned nvirtio;
+	char cmdline[CMDLINE_MAX];
 	int stop_pipe[2];
 	pthread_mutex_t stop_lock;
 	int stopping, status, failed;
@@ -118,10 +150,10 @@ static void serial_out(void *opaque, uint8_t byte)
 static void serial_irq(void *opaque, int level)
 {
 	struct ign_vm *vm = opaque;
-	struct kvm_irq_level irq = { .irq = SERIAL_IRQ, .level = level };
+	struct kvm_irq_level irq = { .irq = SERIAL_COM1_IRQ, .level = level };
 
 	if (ign_ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq, NULL) < 0)
-		log_ratelimited(IGN_LOG_WARN, "KVM_IRQ_LINE %d failed", SERIAL_IRQ);
+		log_ratelimited(IGN_LOG_WARN, "KVM_IRQ_LINE %d failed", SERIAL_COM1_IRQ);
 }
 
 static void serial_pio_write(void *dev, uint16_t off, const uint8_t *data, unsigned size)
@@ -203,6 +235,26 @@ static void vcpu_handle_io(struct vcpu *c)
 			       data, run->io.size);
 }
 
+static void vcpu_handle_mmio(struct vcpu *c)
+{
+	struct kvm_run *run = c->run;
+	struct ign_vm *vm = c->vm;
+	uint64_t a = run->mmio.phys_addr;
+	unsigned len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : 0;
+
+	if (len && a >= VIRTIO_MMIO_BASE && a - VIRTIO_MMIO_BASE < vm->nvirtio * VIRTIO_MMIO_SIZE) {
+		uint64_t off = a - VIRTIO_MMIO_BASE;
+		virtio_mmio_access(vm->virtio[off / VIRTIO_MMIO_SIZE].dev, off % VIRTIO_MMIO_SIZE,
+				   run->mmio.is_write, run->mmio.data, len);
+		return;
+	}
+	/* Nothing mapped there: reads float high, writes are dropped. */
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+	log_ratelimited(IGN_LOG_DEBUG, "unclaimed MMIO %s at 0x%llx",
+			run->mmio.is_write ? "write" : "read", (unsigned long long)a);
+}
+
 static int vcpu_handle_exit(struct vcpu *c, struct ign_err *err)
 {
 	struct kvm_run *run = c->run;
@@ -212,12 +264,7 @@ static int vcpu_handle_exit(struct vcpu *c, struct ign_err *err)
 		vcpu_handle_io(c);
 		return 0;
 	case KVM_EXIT_MMIO:
-		/* Nothing is mapped there yet: reads float high, writes are dropped. */
-		if (!run->mmio.is_write)
-			memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-		log_ratelimited(IGN_LOG_DEBUG, "unclaimed MMIO %s at 0x%llx",
-				run->mmio.is_write ? "write" : "read",
-				(unsigned long long)run->mmio.phys_addr);
+		vcpu_handle_mmio(c);
 		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:
 		vm_stop(c->vm, 0, NULL);
@@ -368,6 +415,11 @@ static int vm_load_images(struct ign_vm *vm, uint64_t *entry, struct ign_err *er
 	struct x86_kernel_image img;
 	int r;
 
+	struct x86_acpi_mmio_dev mmio[VM_MAX_VIRTIO];
+	for (unsigned i = 0; i < vm->nvirtio; i++)
+		mmio[i] = (struct x86_acpi_mmio_dev){ vm->virtio[i].dev->base, VIRTIO_MMIO_SIZE,
+						      vm->virtio[i].dev->gsi };
+
 	if ((r = ign_read_file(vm->cfg.kernel, KERNEL_MAX_BYTES, &kernel, &klen, err)) < 0)
 		return ign_err_wrap(err, "kernel");
 	if ((r = x86_kernel_parse((uint8_t *)kernel, klen, &img, err)) < 0)
@@ -377,9 +429,9 @@ static int vm_load_images(struct ign_vm *vm, uint64_t *entry, struct ign_err *er
 		return ign_err_wrap(err, "initrd");
 
 	struct x86_boot_input in = {
-		.img = &img, .kernel = (uint8_t *)kernel, .cmdline = vm->cfg.cmdline,
+		.img = &img, .kernel = (uint8_t *)kernel, .cmdline = vm->cmdline,
 		.initrd = (uint8_t *)initrd, .initrd_len = ilen, .vcpus = vm->cfg.vcpus,
-		.acpi = vm->cfg.acpi,
+		.acpi = !vm->cfg.no_acpi, .mmio_devs = mmio, .nmmio_devs = vm->nvirtio,
 	};
 	if ((r = x86_boot_setup(&vm->mem, &in, err)) < 0)
 		return r;
@@ -444,12 +496,110 @@ static int vm_setup_devices(struct ign_vm *vm, struct ign_err *err)
 	vm->platform = (struct platform){
 		.stop = platform_stop, .boot_marker = platform_boot_marker, .opaque = vm,
 	};
-	if ((r = pio_bus_add(&vm->pio, SERIAL_PORT, 8, &serial_pio_ops, &vm->serial)) < 0 ||
+	if ((r = pio_bus_add(&vm->pio, SERIAL_COM1_PORT, 8, &serial_pio_ops, &vm->serial)) < 0 ||
 	    (r = platform_register(&vm->platform, &vm->pio)) < 0)
 		return ign_err_set(err, -r, "port I/O bus");
 	if (pipe2(vm->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return ign_err_set(err, errno, "pipe");
 	return 0;
+}
+
+/* ---- virtio devices ---- */
+
+static void virtio_kick_cb(void *opaque, uint32_t events)
+{
+	struct vm_kick *k = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(k->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_ratelimited(IGN_LOG_WARN, "%s: ioeventfd: %s", k->dev->ops->name,
+				strerror(errno));
+	virtio_dev_kick(k->dev, k->queue);
+}
+
+/* Takes ownership of d: it is destroyed with the VM even when this fails. */
+static int vm_add_virtio(struct ign_vm *vm, struct virtio_dev *d, struct ign_err *err)
+{
+	unsigned last = vm->cfg.no_acpi ? VIRTIO_GSI_LAST_MPTABLE : VIRTIO_GSI_LAST;
+	unsigned i = vm->nvirtio;
+	int r;
+
+	if (VIRTIO_GSI_FIRST + i > last) {
+		d->ops->destroy(d);
+		return ign_err_setx(err, ENOSPC, "%s: no interrupt left for a device number %u "
+				    "(at most %u virtio devices%s)", d->ops->name, i + 1,
+				    last - VIRTIO_GSI_FIRST + 1, vm->cfg.no_acpi ? " with --no-acpi" : "");
+	}
+	struct vm_virtio *v = &vm->virtio[vm->nvirtio++];
+	v->dev = d;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		v->kick[q].fd = -1;
+	d->base = VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_SIZE;
+	d->gsi = VIRTIO_GSI_FIRST + i;
+
+	if ((d->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return ign_err_set(err, errno, "%s: eventfd", d->ops->name);
+	struct kvm_irqfd irqfd = { .fd = d->irqfd, .gsi = d->gsi };
+	if ((r = ign_ioctl(vm->vm_fd, KVM_IRQFD, &irqfd, err)) < 0)
+		return ign_err_wrap(err, "%s", d->ops->name);
+
+	for (unsigned q = 0; q < d->ops->nqueues; q++) {
+		struct vm_kick *k = &v->kick[q];
+		*k = (struct vm_kick){ .dev = d, .queue = q };
+		if ((k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			return ign_err_set(err, errno, "%s: eventfd", d->ops->name);
+		struct kvm_ioeventfd io = {
+			.datamatch = q, .addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4,
+			.fd = k->fd, .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+		if ((r = ign_ioctl(vm->vm_fd, KVM_IOEVENTFD, &io, err)) < 0 ||
+		    (r = evloop_add(vm->loop, k->fd, EPOLLIN, virtio_kick_cb, k, err)) < 0)
+			return ign_err_wrap(err, "%s queue %u", d->ops->name, q);
+	}
+	return 0;
+}
+
+static int vm_setup_virtio(struct ign_vm *vm, struct ign_err *err)
+{
+	struct virtio_dev *d;
+	int r;
+
+	if ((r = evloop_create(&vm->loop, err)) < 0)
+		return r;
+	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
+		const struct ign_vm_disk *disk = &vm->cfg.disks[i];
+		if ((r = virtio_blk_create(disk->path, disk->readonly, &vm->mem, &d, err)) < 0 ||
+		    (r = vm_add_virtio(vm, d, err)) < 0)
+			return r;
+	}
+	if (vm->cfg.rng && ((r = virtio_rng_create(&vm->mem, &d, err)) < 0 ||
+			    (r = vm_add_virtio(vm, d, err)) < 0))
+		return r;
+	return 0;
+}
+
+/* The guest's command line: the caller's, plus the devices when there is no DSDT. */
+static int vm_compose_cmdline(struct ign_vm *vm, struct ign_err *err)
+{
+	size_t n = snprintf(vm->cmdline, sizeof(vm->cmdline), "%s",
+			    vm->cfg.cmdline ? vm->cfg.cmdline : "");
+
+	for (unsigned i = 0; vm->cfg.no_acpi && i < vm->nvirtio && n < sizeof(vm->cmdline); i++)
+		n += snprintf(vm->cmdline + n, sizeof(vm->cmdline) - n,
+			      " virtio_mmio.device=4K@0x%llx:%u",
+			      (unsigned long long)vm->virtio[i].dev->base, vm->virtio[i].dev->gsi);
+	if (n >= sizeof(vm->cmdline))
+		return ign_err_setx(err, E2BIG, "kernel command line over %d bytes", CMDLINE_MAX);
+	return 0;
+}
+
+static void *io_thread(void *arg)
+{
+	struct ign_vm *vm = arg;
+
+	evloop_run(vm->loop, vm->stop_pipe[0]);
+	return NULL;
 }
 
 static int vm_check_config(const struct ign_vm_config *cfg, struct ign_err *err)
@@ -485,8 +635,10 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
 
 	if ((r = vm_setup_kvm(vm, err)) < 0 ||
 	    (r = vm_setup_memory(vm, err)) < 0 ||
-	    (r = vm_load_images(vm, &entry, err)) < 0 ||
 	    (r = vm_setup_devices(vm, err)) < 0 ||
+	    (r = vm_setup_virtio(vm, err)) < 0 ||
+	    (r = vm_compose_cmdline(vm, err)) < 0 ||
+	    (r = vm_load_images(vm, &entry, err)) < 0 ||
 	    (r = vm_setup_vcpus(vm, entry, err)) < 0) {
 		ign_vm_destroy(vm);
 		return r;
@@ -499,7 +651,7 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 {
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
 	sigset_t kick, old;
-	pthread_t console;
+	pthread_t console, io;
 	int r;
 
 	/* No SA_RESTART: the kick must interrupt KVM_RUN with EINTR. */
@@ -512,6 +664,16 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 	if (r) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return ign_err_set(err, r, "start console thread");
+	}
+	r = pthread_create(&io, NULL, io_thread, vm);
+	if (r) {
+		struct ign_err e;
+		ign_err_set(&e, r, "start I/O thread");
+		vm_stop_failed(vm, &e);
+		pthread_join(console, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		*err = vm->fail;
+		return -vm->fail.code;
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		pthread_mutex_lock(&vm->stop_lock);
@@ -529,6 +691,7 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);
 	pthread_join(console, NULL);
+	pthread_join(io, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (vm->failed) {
@@ -550,6 +713,16 @@ void ign_vm_destroy(struct ign_vm *vm)
 		if (vm->vcpu[i].fd >= 0)
 			close(vm->vcpu[i].fd);
 	}
+	for (unsigned i = 0; i < vm->nvirtio; i++) {
+		struct vm_virtio *v = &vm->virtio[i];
+		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+			if (v->kick[q].fd >= 0)
+				close(v->kick[q].fd);
+		if (v->dev->irqfd >= 0)
+			close(v->dev->irqfd);
+		v->dev->ops->destroy(v->dev);
+	}
+	evloop_destroy(vm->loop);
 	if (vm->mem.hva)
 		munmap(vm->mem.hva, vm->mem.size);
 	for (int i = 0; i < 2; i++)

@@ -9,6 +9,8 @@
  *   reboot           reboot(2): the VMM must end with status 0
  *   poweroff         power off: the VMM must end with status 0
  *   memtest          write, then check, a pattern over ign.mem=MiB of memory
+ *   sh               read one line from the console and run it with
+ *                    /bin/busybox sh -c (tools.cpio.gz only); its status is ours
  * Static, no libc beyond what glibc's static link pulls in.
  */
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -93,6 +97,32 @@ static int memtest(unsigned long mib)
 	return 0;
 }
 
+static int run_shell_line(void)
+{
+	static char line[4096];
+	int st;
+
+	mkdir("/dev", 0755);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mkdir("/tmp", 01777);
+	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+	printf("IGN_READY type a command\n");
+	if (!fgets(line, sizeof(line), stdin))
+		return 99;
+	line[strcspn(line, "\n")] = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/busybox", "sh", "-c", line, (char *)NULL);
+		perror("exec /bin/busybox");
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return 98;
+	int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	printf("IGN_SH_STATUS %d\n", status);
+	return status;
+}
+
 int main(void)
 {
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -127,6 +157,8 @@ int main(void)
 	} else if (!strcmp(test, "poweroff")) {
 		drain();
 		reboot(RB_POWER_OFF);
+	} else if (!strcmp(test, "sh")) {
+		status = run_shell_line();
 	} else if (!strcmp(test, "memtest")) {
 		status = memtest(strtoul(param("ign.mem", "64"), NULL, 10));
 	}

@@ -2,7 +2,8 @@
 # End-to-end VM tests: run ign-vmm on a machine (or nested-KVM guest) that has
 # /dev/kvm. POSIX sh: it also runs under busybox inside the L1 guest.
 #
-# usage: cases.sh DIR   where DIR holds ign-vmm, vmlinux, bzImage, hello.cpio.gz
+# usage: cases.sh DIR   where DIR holds ign-vmm, vmlinux, bzImage, hello.cpio.gz,
+#                       tools.cpio.gz
 # Prints one "ok"/"not ok" line per case and "N passed, N failed" last;
 # exits 1 if any case failed.
 D=${1:?usage: cases.sh DIR}
@@ -11,7 +12,7 @@ TMO=${IGN_CASE_TIMEOUT:-120}
 T=$(mktemp -d)
 pass=0
 fail=0
-BASE="console=ttyS0 reboot=k panic=-1 acpi=off quiet"
+BASE="console=ttyS0 reboot=k panic=-1 quiet"
 
 # vm NAME [ign-vmm args...]: runs ign-vmm, output in $T/NAME.out, status in $T/NAME.rc
 vm() {
@@ -44,6 +45,7 @@ case_begin hello
 hello hello --append "ign.test=hello"
 want_rc hello 0; want_out hello "IGN_HELLO hello from the ign guest"
 grep -q -i "acpi.*error" "$T/hello.out" && bad="$bad ACPI error in the boot log;"
+grep -q "PCI: Fatal" "$T/hello.out" && bad="$bad PCI config space not found;"
 check hello "vmlinux + initramfs, 1 vCPU: guest says hello, exit 0"
 
 case_begin exit3
@@ -66,6 +68,22 @@ hello reboot --append "ign.test=reboot"
 want_rc reboot 0; want_out reboot IGN_HELLO
 check reboot "guest reboot (reboot=k) ends the VMM with status 0"
 
+case_begin poweroff
+vm poweroff --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --vcpus 2 \
+	--cmdline "console=ttyS0 reboot=k panic=-1" --append "ign.test=poweroff"
+want_rc poweroff 0; want_out poweroff "reboot: Power down"
+want_out poweroff "ACPI: RSDP"; want_out poweroff "ttyS0 at I/O 0x3f8 (irq = "
+want_out poweroff "PCI: Using configuration type 1"
+check poweroff "ACPI by default: COM1 from the DSDT, PCI config space, power-off (\\_S5) ends the VMM with 0"
+
+case_begin noacpi
+vm noacpi --no-acpi --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --vcpus 2 \
+	--cmdline "console=ttyS0 reboot=k panic=-1" --append "ign.test=cpus"
+want_rc noacpi 0; want_out noacpi "IGN_CPUS 2"; want_out noacpi "Intel MultiProcessor Specification"
+want_out noacpi "pci 0000:00:00.0: \\[1b36:0008\\]"
+grep -q "ACPI: RSDP" "$T/noacpi.out" && bad="$bad ACPI tables present;"
+check noacpi "--no-acpi: MP table only, 2 vCPUs online"
+
 case_begin echo
 name=echo
 printf 'ping from the host\n' >"$T/echo.in"
@@ -79,6 +97,55 @@ case_begin bzimage
 vm bzimage --kernel "$D/bzImage" --initrd "$D/hello.cpio.gz" --cmdline "$BASE" --append "ign.exit=7"
 want_rc bzimage 7; want_out bzimage IGN_HELLO
 check bzimage "bzImage (compressed kernel, 64-bit entry) boots"
+
+# virtio devices, driven from a busybox shell in the guest (tools.cpio.gz):
+# sh_vm NAME "COMMAND" [ign-vmm args...] runs COMMAND in the guest.
+sh_vm() {
+	name=$1 cmd=$2
+	shift 2
+	printf '%s\n' "$cmd" >"$T/$name.in"
+	timeout "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/tools.cpio.gz" --cmdline "$BASE" \
+		--append "ign.test=sh" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1
+	echo $? >"$T/$name.rc"
+}
+
+case_begin blk
+dd if=/dev/urandom of="$T/disk64" bs=1M count=64 2>/dev/null
+want=$(sha256sum "$T/disk64" | cut -d' ' -f1)
+sh_vm blk 'sha256sum /dev/vda; cat /sys/block/vda/ro /sys/block/vda/serial' --disk "$T/disk64,ro"
+want_rc blk 0; want_out blk "$want  /dev/vda"; want_out blk "^ign"
+grep -q "^1" "$T/blk.out" || bad="$bad /sys/block/vda/ro is not 1;"
+check blk "64 MiB read through virtio-blk has the host's sha256"
+
+case_begin blkro
+sh_vm blkro 'dd if=/dev/zero of=/dev/vda bs=4096 count=1 conv=fsync' --disk "$T/disk64,ro"
+[ "$(cat "$T/blkro.rc")" != 0 ] || bad="$bad write to a read-only disk succeeded;"
+[ "$(sha256sum "$T/disk64" | cut -d' ' -f1)" = "$want" ] || bad="$bad read-only disk changed;"
+check blkro "a read-only disk refuses writes and stays byte-for-byte unchanged"
+
+case_begin blkrw
+dd if=/dev/zero of="$T/rw.img" bs=1M count=4 2>/dev/null
+sh_vm blkrw 'head -c 4096 /dev/vda | od -An -tx1 | head -n1; echo ign-wrote-this | dd of=/dev/vdb bs=512 conv=sync,fsync' \
+	--disk "$T/disk64,ro" --disk "$T/rw.img"
+want_rc blkrw 0
+[ "$(head -c 14 "$T/rw.img")" = ign-wrote-this ] || bad="$bad guest write not in the host file;"
+check blkrw "a second, read-write disk (vdb): the guest's write and flush reach the host file"
+
+case_begin rng
+sh_vm rng 'cat /sys/class/misc/hw_random/rng_current; dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1' --rng
+want_rc rng 0; want_out rng "virtio_rng"
+grep -Eq "^ *([0-9a-f]{2} ){15}[0-9a-f]{2}" "$T/rng.out" || bad="$bad no random bytes;"
+check rng "virtio-rng feeds the guest's /dev/hwrng"
+
+case_begin noacpi_blk
+sh_vm noacpi_blk 'sha256sum /dev/vda' --no-acpi --disk "$T/disk64,ro" --rng
+want_rc noacpi_blk 0; want_out noacpi_blk "$want  /dev/vda"
+check noacpi_blk "--no-acpi: devices found through virtio_mmio.device= on the command line"
+rm -f "$T/disk64" "$T/rw.img"
+
+vm nodisk --kernel "$D/vmlinux" --disk "$T/no-such.img"
+want_rc nodisk 1; want_out nodisk "disk .*no-such.img.*No such file"
+check nodisk "a missing disk image is named in the error"
 
 # Bad input: a clear one-line error and status 1, no guest started.
 head -c 4096 /dev/urandom >"$T/junk"

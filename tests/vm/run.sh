@@ -20,7 +20,8 @@ case $script in */*) ;; *) script=$here/$script.sh ;; esac
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/ign"
-cp "$build/vmm/ign-vmm" "$build/images/hello/hello.cpio.gz" "$kdir/vmlinux" "$kdir/bzImage" \
+cp "$build/vmm/ign-vmm" "$build/images/hello/hello.cpio.gz" "$build/images/hello/tools.cpio.gz" \
+	"$kdir/vmlinux" "$kdir/bzImage" \
 	"$stage/ign/"
 cp "$script" "$stage/ign/cases.sh"
 [ -x "$build/bench/boottime" ] && cp "$build/bench/boottime" "$stage/ign/"

@@ -48,7 +48,10 @@ size_t serial_rx_space(const struct serial *s)
 
 size_t serial_rx_ready(const struct serial *s)
 {
-	return (s->ier & UART_IER_RDI) ? serial_rx_space(s) : 0;
+	int open = (s->ier & UART_IER_RDI) && (s->mcr & UART_MCR_OUT2) &&
+		   !(s->mcr & UART_MCR_LOOP);
+
+	return open ? serial_rx_space(s) : 0;
 }
 
 size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len)

@@ -27,6 +27,10 @@ enum {
 #define UART_IIR_RDI   0x04
 #define UART_IIR_FIFO  0xc0
 #define UART_LCR_DLAB  0x80
+#define SERIAL_COM1_PORT 0x3f8
+#define SERIAL_COM1_IRQ  4
+
+#define UART_MCR_OUT2  0x08
 #define UART_MCR_LOOP  0x10
 #define UART_LSR_DR    0x01
 #define UART_LSR_THRE  0x20
@@ -54,8 +58,9 @@ size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len);
 size_t serial_rx_space(const struct serial *s);
 /*
  * How many bytes the host should push now: the FIFO space once the guest's
- * driver has enabled receive interrupts, else 0. Linux's 8250 startup clears
- * the FIFO, so bytes pushed before the guest opens the port would be lost.
+ * driver has opened the port (receive interrupts enabled, OUT2 set to let
+ * the interrupt out, not in loopback), else 0. Linux's 8250 probe toggles
+ * IER and its startup clears the FIFO, so bytes pushed earlier would be lost.
  */
 size_t serial_rx_ready(const struct serial *s);
 

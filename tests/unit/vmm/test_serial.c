@@ -101,7 +101,11 @@ Test(serial, fifo_holds_64_bytes_and_keeps_order)
 Test(serial, host_input_waits_until_the_guest_listens)
 {
 	cr_assert_eq(serial_rx_ready(&uart), 0);
-	serial_write(&uart, UART_IER, UART_IER_RDI);
+	serial_write(&uart, UART_IER, UART_IER_RDI);  /* the 8250 probe's IER test */
+	cr_assert_eq(serial_rx_ready(&uart), 0, "OUT2 still clear: not opened");
+	serial_write(&uart, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP);
+	cr_assert_eq(serial_rx_ready(&uart), 0, "loopback test");
+	serial_write(&uart, UART_MCR, UART_MCR_OUT2 | 0x03);  /* startup: OUT2, DTR, RTS */
 	cr_assert_eq(serial_rx_ready(&uart), SERIAL_FIFO_LEN);
 }
 

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/serial.h"
 #include "mptable.h"
 
 #define ACPI_OEM_ID    "IGNVMM"
@@ -79,16 +80,102 @@ static void gas_io(uint8_t *g, uint16_t port)
 	put64(g + 4, port);
 }
 
-static uint32_t acpi_dsdt(uint8_t *t)
-{
-	/* Name (_S5, Package (2) { 5, 0 }) */
-	static const uint8_t aml[] = {
-		0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0a, X86_ACPI_S5_TYPE, 0x00,
-	};
-	uint32_t len = ACPI_HDR_LEN + sizeof(aml);
+/*
+ * The DSDT's AML, hand-assembled (what iasl would emit for):
+ *   Name (_S5, Package (2) { 5, 0 })
+ *   Scope (\_SB) {
+ *     Device (COM1) { Name (_HID, EisaId ("PNP0501")) Name (_UID, 0)
+ *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3f8, 0x3f8, 1, 8) IRQNoFlags () {4} }) }
+ *     Device (Vnnn) { Name (_HID, "LNRO0005") Name (_UID, n)      one per virtio-mmio device
+ *       Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, base, size)
+ *                                         Interrupt (ResourceConsumer, Edge, ActiveHigh) {gsi} }) }
+ *   }
+ * Devices must be described: a hardware-reduced guest has no legacy PIC, so
+ * Linux only wires an interrupt to the IOAPIC for a device whose _CRS asks for
+ * it (8250_pnp for COM1, virtio_mmio's "LNRO0005" ACPI match for virtio).
+ */
+static const uint8_t aml_s5[] = {
+	0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0a, X86_ACPI_S5_TYPE, 0x00,
+};
 
+static const uint8_t aml_com1[] = {
+	0x5b, 0x82, 43, 'C', 'O', 'M', '1',                           /* Device (COM1) */
+	0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01,        /* PNP0501 */
+	0x08, '_', 'U', 'I', 'D', 0x00,
+	0x08, '_', 'C', 'R', 'S', 0x11, 16, 0x0a, 13,                 /* Buffer (13) */
+	0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08,               /* IO 0x3f8/8 */
+	0x22, 1u << SERIAL_COM1_IRQ, 0x00,                            /* IRQ 4 */
+	0x79, 0x00,                                                   /* end tag */
+};
+
+#define AML_VIRTIO_DEV_LEN 61
+
+static void aml_virtio_dev(uint8_t *p, unsigned idx, const struct x86_acpi_mmio_dev *d)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const uint8_t head[] = {
+		0x5b, 0x82, 59, 'V', hex[idx >> 8 & 15], hex[idx >> 4 & 15], hex[idx & 15],
+		0x08, '_', 'H', 'I', 'D', 0x0d, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00,
+		0x08, '_', 'U', 'I', 'D', 0x0a, (uint8_t)idx,
+		0x08, '_', 'C', 'R', 'S', 0x11, 26, 0x0a, 23,
+		0x86, 0x09, 0x00, 0x01,             /* Memory32Fixed, read-write */
+	};
+	memcpy(p, head, sizeof(head));
+	p += sizeof(head);
+	put32(p, (uint32_t)d->base);
+	put32(p + 4, d->size);
+	p += 8;
+	const uint8_t irq[] = { 0x89, 0x06, 0x00, 0x03, 0x01 };  /* consumer, edge, high; 1 */
+	memcpy(p, irq, sizeof(irq));
+	put32(p + sizeof(irq), d->gsi);
+	p += sizeof(irq) + 4;
+	p[0] = 0x79, p[1] = 0x00;
+}
+
+/* PkgLength (ACPI 20.2.4) for a package whose contents after it are `body` bytes. */
+static unsigned aml_pkglen(uint8_t *p, uint32_t body)
+{
+	if (body + 1 < 64) {
+		p[0] = body + 1;
+		return 1;
+	}
+	if (body + 2 < 4096) {
+		uint32_t l = body + 2;
+		p[0] = 0x40 | (l & 15);
+		p[1] = l >> 4;
+		return 2;
+	}
+	uint32_t l = body + 3;
+	p[0] = 0x80 | (l & 15);
+	p[1] = l >> 4;
+	p[2] = l >> 12;
+	return 3;
+}
+
+static uint32_t acpi_dsdt_max(unsigned ndevs)
+{
+	return ACPI_HDR_LEN + sizeof(aml_s5) + 1 + 3 + 5 + sizeof(aml_com1) +
+	       ndevs * AML_VIRTIO_DEV_LEN;
+}
+
+static uint32_t acpi_dsdt(uint8_t *t, const struct x86_acpi_mmio_dev *devs, unsigned ndevs)
+{
+	uint8_t *p = t + ACPI_HDR_LEN;
+	uint32_t body = 5 + sizeof(aml_com1) + ndevs * AML_VIRTIO_DEV_LEN;
+
+	memcpy(p, aml_s5, sizeof(aml_s5));
+	p += sizeof(aml_s5);
+	*p++ = 0x10;                                    /* ScopeOp */
+	p += aml_pkglen(p, body);
+	memcpy(p, "\\_SB_", 5);
+	p += 5;
+	memcpy(p, aml_com1, sizeof(aml_com1));
+	p += sizeof(aml_com1);
+	for (unsigned i = 0; i < ndevs; i++, p += AML_VIRTIO_DEV_LEN)
+		aml_virtio_dev(p, i, &devs[i]);
+
+	uint32_t len = p - t;
 	acpi_header(t, "DSDT", len, 2);
-	memcpy(t + ACPI_HDR_LEN, aml, sizeof(aml));
 	acpi_seal(t);
 	return len;
 }
@@ -160,20 +247,27 @@ static uint32_t align16(uint32_t v)
 }
 
 int x86_acpi_write(uint8_t *buf, size_t buflen, uint32_t base_gpa, unsigned ncpus,
-		   struct ign_err *err)
+		   const struct x86_acpi_mmio_dev *devs, unsigned ndevs, struct ign_err *err)
 {
 	const uint32_t xsdt_len = ACPI_HDR_LEN + 2 * 8;
 	const uint32_t madt_max = ACPI_HDR_LEN + 8 + ncpus * 8 + 12 + (X86_ISA_IRQS - 1) * 10 + 6;
 	uint32_t xsdt = 48, fadt = align16(xsdt + xsdt_len), dsdt = align16(fadt + FADT_LEN);
-	uint32_t madt = align16(dsdt + ACPI_HDR_LEN + 16);
+	uint32_t madt;
 
 	if (ncpus == 0 || ncpus > 254)
 		return ign_err_setx(err, EINVAL, "ACPI: %u CPUs is out of range", ncpus);
+	if (ndevs > X86_ACPI_MAX_MMIO_DEVS)
+		return ign_err_setx(err, EINVAL, "ACPI: %u devices, at most %d", ndevs,
+				    X86_ACPI_MAX_MMIO_DEVS);
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i].base + devs[i].size > 0x100000000ULL)
+			return ign_err_setx(err, EINVAL, "ACPI: device %u above 4 GiB", i);
+	madt = align16(dsdt + acpi_dsdt_max(ndevs));
 	if (madt + madt_max > buflen)
 		return ign_err_setx(err, ENOSPC, "ACPI tables do not fit in %zu bytes", buflen);
 	memset(buf, 0, madt + madt_max);
 
-	acpi_dsdt(buf + dsdt);
+	acpi_dsdt(buf + dsdt, devs, ndevs);
 	acpi_fadt(buf + fadt, base_gpa + dsdt);
 	uint32_t end = madt + acpi_madt(buf + madt, ncpus);
 

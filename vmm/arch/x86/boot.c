@@ -179,7 +179,8 @@ int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_input *in,
 
 	if (in->acpi) {
 		uint8_t *acpi = guest_mem_ptr(m, X86_ACPI_START, X86_ACPI_SIZE);
-		r = x86_acpi_write(acpi, X86_ACPI_SIZE, X86_ACPI_START, in->vcpus, err);
+		r = x86_acpi_write(acpi, X86_ACPI_SIZE, X86_ACPI_START, in->vcpus,
+				   in->mmio_devs, in->nmmio_devs, err);
 		if (r < 0)
 			return r;
 		bp->acpi_rsdp_addr = X86_ACPI_START;

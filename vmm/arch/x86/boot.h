@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "../../mem.h"
+#include "acpi.h"
 #include "ign/err.h"
 #include "loader.h"
 
@@ -49,7 +50,9 @@ struct x86_boot_input {
 	const uint8_t *initrd;
 	size_t initrd_len;
 	unsigned vcpus;
-	int acpi;                   /* also write ACPI tables (experimental) */
+	int acpi;                   /* also write ACPI tables */
+	const struct x86_acpi_mmio_dev *mmio_devs;  /* for the DSDT */
+	unsigned nmmio_devs;
 };
 
 /* Fills `tab` with the e820 map of `m`; returns the number of entries. */

@@ -20,6 +20,13 @@ enum ign_xsave_mode {
 	IGN_XSAVE_HIDE,  /* hide XSAVE/AVX/PKU: the guest uses FXSAVE */
 };
 
+#define IGN_VM_MAX_DISKS 8
+
+struct ign_vm_disk {
+	const char *path;     /* file or block device; the guest sees /dev/vda, vdb... */
+	int readonly;
+};
+
 struct ign_vm_config {
 	const char *kernel;   /* ELF vmlinux or bzImage */
 	const char *initrd;   /* NULL: none */
@@ -30,7 +37,10 @@ struct ign_vm_config {
 	int console_in;       /* feeds the 16550's receiver; -1: none */
 	int console_out;      /* the 16550's transmitter */
 	int boot_timer;       /* log the boot marker's time and the VMM's memory */
-	int acpi;             /* experimental: ACPI tables (power-off); see docs/vmm.md */
+	int no_acpi;          /* MP table only, no ACPI tables (guest cannot power off) */
+	struct ign_vm_disk disks[IGN_VM_MAX_DISKS];
+	unsigned ndisks;
+	int rng;              /* virtio-rng: the guest's /dev/hwrng */
 };
 
 struct ign_vm;

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "blk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ign/cleanup.h"
+#include "ign/log.h"
+
+#define SECTOR 512ULL
+
+struct blk_config {
+	uint64_t capacity;    /* in 512-byte sectors */
+	uint32_t size_max;
+	uint32_t seg_max;
+} __attribute__((packed));
+
+struct blk_req_hdr {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+};
+
+struct blk {
+	struct virtio_dev dev;
+	int fd;
+	int readonly;
+	uint64_t bytes;
+	struct blk_config config;
+	char id[VIRTIO_BLK_ID_BYTES];
+};
+
+static void blk_config_read(struct virtio_dev *d, uint32_t off, uint8_t *data, unsigned size)
+{
+	struct blk *b = d->priv;
+
+	virtio_config_copy(&b->config, sizeof(b->config), off, data, size);
+}
+
+static int rw_all(struct blk *b, int write, struct iovec *iov, unsigned n, uint64_t off)
+{
+	while (n) {
+		ssize_t r = write ? pwritev(b->fd, iov, n, off) : preadv(b->fd, iov, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			errno = EIO;  /* the file shrank under us */
+		if (r <= 0)
+			return -1;
+		off += r;
+		while (n && (size_t)r >= iov->iov_len) {
+			r -= iov->iov_len;
+			iov++, n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + r;
+			iov->iov_len -= r;
+		}
+	}
+	return 0;
+}
+
+/* Serves one request; returns the bytes written into the chain, or -1 if malformed. */
+static int64_t blk_request(struct blk *b, struct virtq_chain *c, struct ign_err *err)
+{
+	struct blk_req_hdr h;
+	struct iovec data[VIRTQ_MAX_SEGS];
+	uint8_t status = VIRTIO_BLK_S_OK;
+	uint32_t written = 0;
+
+	if (iov_to_buf(c->iov, c->n_out, 0, &h, sizeof(h)) != sizeof(h))
+		return ign_err_setx(err, EPROTO, "request header is %llu bytes, want %zu",
+				    (unsigned long long)c->out_len, sizeof(h));
+	if (c->in_len < 1)
+		return ign_err_setx(err, EPROTO, "request has no status byte");
+	const struct iovec *in = c->iov + c->n_out;
+	uint64_t in_data = c->in_len - 1;  /* the last writable byte is the status */
+
+	switch (h.type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT: {
+		int write = h.type == VIRTIO_BLK_T_OUT;
+		uint64_t len = write ? c->out_len - sizeof(h) : in_data;
+		unsigned n = write ? iov_slice(c->iov, c->n_out, sizeof(h), len, data, VIRTQ_MAX_SEGS)
+				   : iov_slice(in, c->n_in, 0, len, data, VIRTQ_MAX_SEGS);
+		if (len % SECTOR || h.sector > b->bytes / SECTOR ||
+		    len > b->bytes - h.sector * SECTOR) {
+			log_ratelimited(IGN_LOG_DEBUG, "virtio-blk: %s of %llu bytes at sector %llu "
+					"beyond the disk or unaligned", write ? "write" : "read",
+					(unsigned long long)len, (unsigned long long)h.sector);
+			status = VIRTIO_BLK_S_IOERR;
+		} else if (write && b->readonly) {
+			status = VIRTIO_BLK_S_IOERR;
+		} else if (len && rw_all(b, write, data, n, h.sector * SECTOR) < 0) {
+			log_ratelimited(IGN_LOG_WARN, "virtio-blk: %s at sector %llu: %s",
+					write ? "write" : "read", (unsigned long long)h.sector,
+					strerror(errno));
+			status = VIRTIO_BLK_S_IOERR;
+		} else if (!write) {
+			written = len;
+		}
+		break;
+	}
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->readonly && fdatasync(b->fd) < 0)
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		written = iov_from_buf(in, c->n_in, 0, b->id,
+				       in_data < sizeof(b->id) ? in_data : sizeof(b->id));
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+	}
+	iov_from_buf(in, c->n_in, c->in_len - 1, &status, 1);
+	return written + 1;
+}
+
+static void blk_notify(struct virtio_dev *d, unsigned q)
+{
+	struct blk *b = d->priv;
+	struct virtq_chain c;
+	struct ign_err err = { 0 };
+	int r, pushed = 0;
+
+	while ((r = virtq_pop(&d->vq[q], d->mem, &c, &err)) > 0) {
+		int64_t len = blk_request(b, &c, &err);
+		if (len < 0) {
+			virtio_dev_fail(d, "request", &err);
+			return;
+		}
+		virtq_push(&d->vq[q], c.head, len);
+		pushed = 1;
+	}
+	if (pushed)
+		virtio_dev_signal_used(d, q);
+	if (r < 0)
+		virtio_dev_fail(d, "request queue", &err);
+}
+
+static void blk_destroy(struct virtio_dev *d)
+{
+	struct blk *b = d->priv;
+
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.nqueues = 1,
+	.queue_max = 256,
+	.config_read = blk_config_read,
+	.notify = blk_notify,
+	.destroy = blk_destroy,
+};
+
+int virtio_blk_create(const char *path, int readonly, const struct guest_mem *mem,
+		      struct virtio_dev **out, struct ign_err *err)
+{
+	struct stat st;
+	cleanup_close int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+	if (fd < 0)
+		return ign_err_set(err, errno, "disk `%s`", path);
+	if (fstat(fd, &st) < 0)
+		return ign_err_set(err, errno, "disk `%s`", path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return ign_err_setx(err, EINVAL, "disk `%s` is not a regular file or block device",
+				    path);
+	uint64_t bytes = st.st_size;
+	if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(fd, 0, SEEK_END);
+		if (end < 0)
+			return ign_err_set(err, errno, "disk `%s`: size", path);
+		bytes = end;
+	}
+	if (bytes % SECTOR)
+		return ign_err_setx(err, EINVAL, "disk `%s` is %llu bytes, not a multiple of %llu",
+				    path, (unsigned long long)bytes, SECTOR);
+
+	struct blk *b = calloc(1, sizeof(*b));
+	if (!b)
+		return ign_err_set(err, ENOMEM, "disk `%s`", path);
+	b->fd = steal_fd(&fd);
+	b->readonly = readonly;
+	b->bytes = bytes;
+	b->config.capacity = bytes / SECTOR;
+	b->config.seg_max = VIRTQ_MAX_SEGS - 2;
+	/* The serial the guest sees (/sys/block/vdX/serial): device and inode. */
+	snprintf(b->id, sizeof(b->id), "ign%llx.%llx", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+			    (readonly ? 1ULL << VIRTIO_BLK_F_RO : 1ULL << VIRTIO_BLK_F_FLUSH);
+	virtio_dev_init(&b->dev, &blk_ops, b, mem, features);
+	*out = &b->dev;
+	return 0;
+}
