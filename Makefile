@@ -8,10 +8,10 @@ BUILD ?= build
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS := gcc make cmake pkg-config libc6-dev libyajl-dev libcriterion-dev \
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio gzip xz-utils kmod python3 \
-	qemu-system-x86 linux-image-amd64 busybox-static
+	qemu-system-x86 linux-image-amd64 busybox-static clang libclang-rt-14-dev
 KERNEL_DIR = $(shell images/kernel/build.sh)
 
-.PHONY: all deps build kernel demo check unit vm bench clean
+.PHONY: all deps build kernel demo check unit vm fuzz bench clean
 
 all: build
 
@@ -43,6 +43,9 @@ vm: build kernel
 
 check: build kernel
 	tests/check.sh $(BUILD) $(KERNEL_DIR)
+
+fuzz: deps
+	tests/fuzz/run.sh
 
 bench: build kernel
 	bench/boot.sh $(BUILD) $(KERNEL_DIR)

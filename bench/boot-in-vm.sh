@@ -8,7 +8,7 @@ D=${1:?usage: boot-in-vm.sh DIR}
 export PATH="$PATH:/usr/bin:/usr/local/bin"
 N=${IGN_BENCH_RUNS:-7}
 CMD="console=ttyS0 reboot=k panic=-1 quiet ign.test=poweroff"
-NQ=${IGN_BENCH_QEMU_RUNS:-3}  # QEMU boots far slower nested (its firmware runs emulated)
+NQ=${IGN_BENCH_QEMU_RUNS:-$N}
 T=$(mktemp -d)
 QCPU=host
 grep -q 'TCG' /proc/cpuinfo 2>/dev/null && QCPU=host,-xsave  # nested: as ign-vmm --xsave auto
@@ -16,7 +16,8 @@ grep -q 'TCG' /proc/cpuinfo 2>/dev/null && QCPU=host,-xsave  # nested: as ign-vm
 run() {  # run NAME CMD...: one timed boot, result line appended to $T/NAME
 	name=$1
 	shift
-	"$D/boottime" IGN_HELLO "$@" 2>"$T/$name.log" </dev/null >>"$T/$name"
+	timeout "${IGN_BENCH_TIMEOUT:-120}" "$D/boottime" IGN_HELLO "$@" 2>"$T/$name.log" </dev/null >>"$T/$name" ||
+		echo "bench: $name run $i: no result within ${IGN_BENCH_TIMEOUT:-120}s" >&2
 	grep -o 'boot-marker.*' "$T/$name.log" >>"$T/$name.vmm"
 }
 

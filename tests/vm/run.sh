@@ -85,6 +85,7 @@ for attempt in 1 2; do
 	qrc=${PIPESTATUS[0]}
 	set -e
 	secs=$(( $(date +%s) - start ))
+	cp "$stage/l1.log" "$build/vm-l1-attempt$attempt.log" 2>/dev/null || true  # for post-mortems
 	result=$(grep -a -o 'IGN_L1_RESULT rc=[0-9]*' "$stage/l1.log" | tail -n 1 || true)
 	if [ -n "$result" ]; then
 		echo "vm tests: L1 run took ${secs}s"

@@ -66,8 +66,9 @@ static int rw_all(struct blk *b, int write, struct iovec *iov, unsigned n, uint6
 }
 
 /* Serves one request; returns the bytes written into the chain, or -1 if malformed. */
-static int64_t blk_request(struct blk *b, struct virtq_chain *c, struct ign_err *err)
+static int64_t blk_request(struct virtio_dev *d, struct virtq_chain *c, struct ign_err *err)
 {
+	struct blk *b = d->priv;
 	struct blk_req_hdr h;
 	struct iovec data[VIRTQ_MAX_SEGS];
 	uint8_t status = VIRTIO_BLK_S_OK;
@@ -123,24 +124,7 @@ static int64_t blk_request(struct blk *b, struct virtq_chain *c, struct ign_err 
 
 static void blk_notify(struct virtio_dev *d, unsigned q)
 {
-	struct blk *b = d->priv;
-	struct virtq_chain c;
-	struct ign_err err = { 0 };
-	int r, pushed = 0;
-
-	while ((r = virtq_pop(&d->vq[q], d->mem, &c, &err)) > 0) {
-		int64_t len = blk_request(b, &c, &err);
-		if (len < 0) {
-			virtio_dev_fail(d, "request", &err);
-			return;
-		}
-		virtq_push(&d->vq[q], c.head, len);
-		pushed = 1;
-	}
-	if (pushed)
-		virtio_dev_signal_used(d, q);
-	if (r < 0)
-		virtio_dev_fail(d, "request queue", &err);
+	virtio_queue_serve(d, q, blk_request);
 }
 
 static void blk_destroy(struct virtio_dev *d)

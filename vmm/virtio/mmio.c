@@ -220,3 +220,26 @@ void virtio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint8_t *
 	else
 		memcpy(data, (const uint8_t *)cfg + off, size);
 }
+
+void virtio_queue_serve(struct virtio_dev *d, unsigned q,
+			int64_t (*handle)(struct virtio_dev *d, struct virtq_chain *c,
+					  struct ign_err *err))
+{
+	struct virtq_chain c;
+	struct ign_err err = { 0 };
+	int r, pushed = 0;
+
+	while ((r = virtq_pop(&d->vq[q], d->mem, &c, &err)) > 0) {
+		int64_t len = handle(d, &c, &err);
+		if (len < 0)
+			break;
+		virtq_push(&d->vq[q], c.head, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+		pushed = 1;
+	}
+	if (pushed)
+		virtio_dev_signal_used(d, q);
+	if (r < 0)
+		virtio_dev_fail(d, "request queue", &err);
+	else if (r > 0)
+		virtio_dev_fail(d, "request", &err);
+}

@@ -109,6 +109,15 @@ void virtio_dev_kick(struct virtio_dev *d, unsigned q);
 void virtio_dev_signal_used(struct virtio_dev *d, unsigned q);
 /* The guest misbehaved: NEEDS_RESET, config interrupt, one log line. Holds d->lock. */
 void virtio_dev_fail(struct virtio_dev *d, const char *what, const struct ign_err *why);
+/*
+ * Serves every available request of queue q with handle(), which returns the
+ * bytes it wrote into the chain or <0 (err set) for a malformed request; then
+ * signals the guest once. A malformed ring or request fails the device.
+ * Caller holds d->lock (it is the notify path).
+ */
+void virtio_queue_serve(struct virtio_dev *d, unsigned q,
+			int64_t (*handle)(struct virtio_dev *d, struct virtq_chain *c,
+					  struct ign_err *err));
 /* Reads size bytes at off of a device's config struct; out of range reads 0. */
 void virtio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint8_t *data,
 			unsigned size);

@@ -121,7 +121,9 @@ int virtq_wants_interrupt(const struct virtq *q)
 	return !(load16(&q->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+/* Copies between buf and the bytes of iov[0,n) from `skip` on, in either direction. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t skip, uint8_t *buf,
+		       size_t len, int into_iov)
 {
 	size_t done = 0;
 
@@ -133,31 +135,23 @@ size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, s
 		size_t k = iov[i].iov_len - skip;
 		if (k > len - done)
 			k = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, k);
+		uint8_t *seg = (uint8_t *)iov[i].iov_base + skip;
+		memcpy(into_iov ? seg : buf + done, into_iov ? buf + done : seg, k);
 		done += k;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, 0);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf,
 		    size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t k = iov[i].iov_len - skip;
-		if (k > len - done)
-			k = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, k);
-		done += k;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, n, skip, (uint8_t *)buf, len, 1);
 }
 
 unsigned iov_slice(const struct iovec *iov, unsigned n, size_t skip, size_t len,

@@ -7,35 +7,29 @@
 
 #define RNG_MAX_PER_REQUEST 4096  /* the guest asks again for more */
 
+static int64_t rng_fill(struct virtio_dev *d, struct virtq_chain *c, struct ign_err *err)
+{
+	size_t want = c->in_len < RNG_MAX_PER_REQUEST ? c->in_len : RNG_MAX_PER_REQUEST;
+	size_t done = 0;
+
+	(void)d, (void)err;
+	for (unsigned i = c->n_out; i < c->n_out + c->n_in && done < want; i++) {
+		size_t k = c->iov[i].iov_len < want - done ? c->iov[i].iov_len : want - done;
+		ssize_t got;
+		while ((got = getrandom(c->iov[i].iov_base, k, 0)) < 0 && errno == EINTR)
+			;
+		if (got < 0)
+			break;
+		done += got;
+		if ((size_t)got < k)
+			break;
+	}
+	return done;
+}
+
 static void rng_notify(struct virtio_dev *d, unsigned q)
 {
-	struct virtq_chain c;
-	struct ign_err err = { 0 };
-	int r, pushed = 0;
-
-	while ((r = virtq_pop(&d->vq[q], d->mem, &c, &err)) > 0) {
-		size_t want = c.in_len < RNG_MAX_PER_REQUEST ? c.in_len : RNG_MAX_PER_REQUEST;
-		size_t done = 0;
-		for (unsigned i = c.n_out; i < c.n_out + c.n_in && done < want; i++) {
-			size_t k = c.iov[i].iov_len < want - done ? c.iov[i].iov_len : want - done;
-			ssize_t got = getrandom(c.iov[i].iov_base, k, 0);
-			if (got < 0 && errno == EINTR) {
-				i--;
-				continue;
-			}
-			if (got < 0)
-				break;
-			done += got;
-			if ((size_t)got < k)
-				break;
-		}
-		virtq_push(&d->vq[q], c.head, done);
-		pushed = 1;
-	}
-	if (pushed)
-		virtio_dev_signal_used(d, q);
-	if (r < 0)
-		virtio_dev_fail(d, "request queue", &err);
+	virtio_queue_serve(d, q, rng_fill);
 }
 
 static void rng_destroy(struct virtio_dev *d)

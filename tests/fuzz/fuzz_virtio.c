@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * libFuzzer target: an untrusted guest's view of a virtio device. The input
+ * becomes the guest's RAM (descriptor table, rings, requests) plus where the
+ * driver placed the rings and how big it said they were; the target brings a
+ * device up through the virtio-mmio registers and kicks its queue twice. Any
+ * out-of-bounds access, overflow or hang is a bug (ASan/UBSan, libFuzzer's
+ * timeout). (The rings are guest memory: the guest, or a device filling a
+ * buffer that overlaps them, may overwrite them at any time, so their
+ * contents afterwards prove nothing.)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
+
+#define RAM_SIZE (64u << 10)
+
+static uint8_t *ram;
+static struct guest_mem mem;
+static char disk[] = "/tmp/ign-fuzz-disk-XXXXXX";
+
+static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
+{
+	virtio_mmio_access(d, off, 1, (uint8_t *)&v, 4);
+}
+
+static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
+
+static void setup(void)
+{
+	ram = aligned_alloc(4096, RAM_SIZE);
+	guest_mem_layout(&mem, RAM_SIZE);
+	mem.hva = ram;
+	int fd = mkstemp(disk);
+	if (fd < 0 || ftruncate(fd, 16 * 512) < 0)
+		abort();
+	close(fd);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ign_err err = { 0 };
+	struct virtio_dev *d = NULL;
+
+	if (!ram)
+		setup();
+	if (size < 10)
+		return 0;
+	unsigned kind = data[0] % 3;
+	uint32_t qsize = 1u << (data[1] % 10);           /* 1..512: 512 is refused */
+	uint32_t desc = get16(data + 2) * 2u, avail = get16(data + 4) * 2u, used = get16(data + 6) * 2u;
+	uint16_t kick2 = get16(data + 8);
+	data += 10, size -= 10;
+	memset(ram, 0, RAM_SIZE);
+	memcpy(ram, data, size < RAM_SIZE ? size : RAM_SIZE);
+
+	int r = kind == 2 ? virtio_rng_create(&mem, &d, &err)
+			  : virtio_blk_create(disk, kind == 0, &mem, &d, &err);
+	if (r < 0)
+		abort();
+	wr(d, VIRTIO_MMIO_STATUS, 0);
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK);
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, qsize);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, desc);
+	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, avail);
+	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, used);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	/* The guest moves its avail index arbitrarily and kicks again. */
+	if (d->vq[0].avail) {
+		__atomic_store_n(&d->vq[0].avail->idx, kick2, __ATOMIC_RELEASE);
+		wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	}
+	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 7);  /* a queue that does not exist */
+	d->ops->destroy(d);
+	return 0;
+}
