@@ -18,7 +18,6 @@ struct handler {
 
 struct evloop {
 	int epfd;
-	unsigned n;
 	struct handler h[EVLOOP_MAX];
 };
 
@@ -54,19 +53,7 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_cb cb, void *op
 		h->cb = NULL;
 		return ign_err_set(err, errno, "epoll_ctl add fd %d", fd);
 	}
-	l->n++;
 	return 0;
-}
-
-void evloop_del(struct evloop *l, int fd)
-{
-	for (unsigned i = 0; i < EVLOOP_MAX; i++) {
-		if (l->h[i].cb && l->h[i].fd == fd) {
-			epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-			l->h[i].cb = NULL;
-			l->n--;
-		}
-	}
 }
 
 void evloop_run(struct evloop *l, int stop_fd)

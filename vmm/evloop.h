@@ -17,7 +17,6 @@ int evloop_create(struct evloop **out, struct ign_err *err);
 /* Watches fd for events (EPOLLIN...); cb runs on the loop's thread. */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_cb cb, void *opaque,
 	       struct ign_err *err);
-void evloop_del(struct evloop *l, int fd);
 /* Runs handlers until stop_fd becomes readable. */
 void evloop_run(struct evloop *l, int stop_fd);
 void evloop_destroy(struct evloop *l);

@@ -14,11 +14,14 @@ pass=0
 fail=0
 BASE="console=ttyS0 reboot=k panic=-1 quiet"
 
-# vm NAME [ign-vmm args...]: runs ign-vmm, output in $T/NAME.out, status in $T/NAME.rc
+# vm NAME [ign-vmm args...]: runs ign-vmm with stdin from $T/NAME.in (if the
+# case wrote one), output in $T/NAME.out, status in $T/NAME.rc
 vm() {
 	name=$1
 	shift
-	timeout "$TMO" "$VMM" "$@" >"$T/$name.out" 2>&1 </dev/null
+	in=/dev/null
+	[ -f "$T/$name.in" ] && in=$T/$name.in
+	timeout "$TMO" "$VMM" "$@" >"$T/$name.out" 2>&1 <"$in"
 	echo $? >"$T/$name.rc"
 }
 
@@ -85,11 +88,8 @@ grep -q "ACPI: RSDP" "$T/noacpi.out" && bad="$bad ACPI tables present;"
 check noacpi "--no-acpi: MP table only, 2 vCPUs online"
 
 case_begin echo
-name=echo
 printf 'ping from the host\n' >"$T/echo.in"
-timeout "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE" \
-	--append "ign.test=echo" <"$T/echo.in" >"$T/echo.out" 2>&1
-echo $? >"$T/echo.rc"
+hello echo --append "ign.test=echo"
 want_rc echo 0; want_out echo "IGN_ECHO ping from the host"
 check echo "host stdin reaches the guest through the 16550 receiver"
 
@@ -104,9 +104,8 @@ sh_vm() {
 	name=$1 cmd=$2
 	shift 2
 	printf '%s\n' "$cmd" >"$T/$name.in"
-	timeout "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/tools.cpio.gz" --cmdline "$BASE" \
-		--append "ign.test=sh" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1
-	echo $? >"$T/$name.rc"
+	vm "$name" --kernel "$D/vmlinux" --initrd "$D/tools.cpio.gz" --cmdline "$BASE" \
+		--append "ign.test=sh" "$@"
 }
 
 case_begin blk

@@ -31,7 +31,8 @@ static void raise_irq(struct virtio_dev *d, uint32_t bits)
 				strerror(errno));
 }
 
-void virtio_dev_signal_used(struct virtio_dev *d, unsigned q)
+/* Raises the used-buffer interrupt if the queue wants one. Caller holds d->lock. */
+static void signal_used(struct virtio_dev *d, unsigned q)
 {
 	if (virtq_wants_interrupt(&d->vq[q]))
 		raise_irq(d, VIRTIO_INT_USED);
@@ -237,7 +238,7 @@ void virtio_queue_serve(struct virtio_dev *d, unsigned q,
 		pushed = 1;
 	}
 	if (pushed)
-		virtio_dev_signal_used(d, q);
+		signal_used(d, q);
 	if (r < 0)
 		virtio_dev_fail(d, "request queue", &err);
 	else if (r > 0)

@@ -105,8 +105,6 @@ void virtio_mmio_access(struct virtio_dev *d, uint64_t off, int is_write, uint8_
 			unsigned size);
 /* Kicks queue q (ioeventfd fired, or a QueueNotify write without one). */
 void virtio_dev_kick(struct virtio_dev *d, unsigned q);
-/* Raises the used-buffer interrupt if the queue wants one. Caller holds d->lock. */
-void virtio_dev_signal_used(struct virtio_dev *d, unsigned q);
 /* The guest misbehaved: NEEDS_RESET, config interrupt, one log line. Holds d->lock. */
 void virtio_dev_fail(struct virtio_dev *d, const char *what, const struct ign_err *why);
 /*

@@ -16,7 +16,6 @@
 #include "ign/err.h"
 #include "mem.h"
 
-#define VIRTQ_MAX_SIZE  256   /* largest QueueNumMax any device offers */
 #define VIRTQ_MAX_SEGS  64    /* longest descriptor chain accepted */
 #define VIRTQ_MAX_CHAIN_BYTES (64u << 20)
 

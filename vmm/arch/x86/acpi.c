@@ -7,8 +7,8 @@
  * Hardware-reduced means no PM1 event/control blocks, no SCI, no PM timer:
  * power-off is the FADT's sleep control register, reset its reset register.
  * Linux then also skips the legacy PIC and PIT and runs the LAPIC timer in
- * TSC-deadline mode (cpuid.c advertises it); ISA IRQs reach it only through
- * the MADT's interrupt source overrides.
+ * TSC-deadline mode (cpuid.c advertises it); a device's interrupt reaches it
+ * only when the DSDT describes the device with its IRQ in _CRS.
  */
 #include "acpi.h"
 
@@ -217,9 +217,9 @@ static uint32_t acpi_madt(uint8_t *t, unsigned ncpus)
 	put32(p + 4, X86_IOAPIC_ADDR);
 	put32(p + 8, 0);     /* GSI base */
 	p += 12;
-	/* Hardware-reduced guests have no legacy PIC, so Linux maps no ISA IRQ by
-	 * default: route ISA IRQ n to GSI n (edge, active high) explicitly, or the
-	 * 16550 on IRQ 4 never gets its interrupt. */
+	/* ISA IRQ n is GSI n, edge, active high, as on a PC. On a PIC-less guest
+	 * these alone do not get the 16550 its interrupt (tried: Linux maps no ISA
+	 * IRQ without a legacy PIC); COM1's _CRS in the DSDT does. */
 	for (unsigned irq = 1; irq < X86_ISA_IRQS; irq++, p += 10) {
 		p[0] = MADT_INT_OVERRIDE;
 		p[1] = 10;
