@@ -8,7 +8,8 @@ BUILD ?= build
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS := gcc make cmake pkg-config libc6-dev libyajl-dev libcriterion-dev \
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio gzip xz-utils kmod python3 \
-	qemu-system-x86 linux-image-amd64 busybox-static clang libclang-rt-14-dev
+	qemu-system-x86 linux-image-amd64 busybox-static clang libclang-rt-14-dev \
+	erofs-utils e2fsprogs
 KERNEL_DIR = $(shell images/kernel/build.sh)
 
 .PHONY: all deps build kernel demo check unit vm fuzz bench clean

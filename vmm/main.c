@@ -37,6 +37,10 @@ static void usage(FILE *f)
 		"      --disk PATH[,ro] a virtio-blk disk backed by PATH (repeatable, up to %d;\n"
 		"                       the guest sees /dev/vda, /dev/vdb... in this order)\n"
 		"      --rng            a virtio-rng device (the guest's /dev/hwrng)\n"
+		"      --vsock PATH[,cid=N]  a virtio-vsock device whose host side is the\n"
+		"                       AF_UNIX socket PATH (Firecracker's protocol: connect,\n"
+		"                       send \"CONNECT <port>\\n\"; guest connections to host\n"
+		"                       port P reach PATH_P); guest CID N (default 3)\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
 		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
@@ -79,7 +83,26 @@ static int parse_disk(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 	return 0;
 }
 
-enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG };
+/* PATH or PATH,cid=N. */
+static int parse_vsock(char *arg, struct ign_vm_config *vm, struct ign_err *err)
+{
+	char *opt = strstr(arg, ",cid=");
+	unsigned long long cid = 3;
+	int r;
+
+	if (opt) {
+		*opt = 0;
+		if ((r = parse_uint("--vsock cid", opt + 5, &cid, err)) < 0)
+			return r;
+	}
+	if (!*arg)
+		return ign_err_setx(err, EINVAL, "--vsock: no socket path given");
+	vm->vsock_path = arg;
+	vm->vsock_cid = cid;
+	return 0;
+}
+
+enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -93,6 +116,7 @@ static const struct option long_opts[] = {
 	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -123,6 +147,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 		case OPT_BOOT_TIMER: cli->vm.boot_timer = 1; break;
 		case OPT_NO_ACPI: cli->vm.no_acpi = 1; break;
 		case OPT_RNG: cli->vm.rng = 1; break;
+		case OPT_VSOCK:
+			if ((r = parse_vsock(optarg, &cli->vm, err)) < 0)
+				return r;
+			break;
 		case OPT_DISK:
 			if ((r = parse_disk(optarg, &cli->vm, err)) < 0)
 				return r;

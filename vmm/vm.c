@@ -5,7 +5,7 @@
  * virtio-mmio devices with the I/O thread that serves them.
  *
  * Device table: virtio-mmio device n has its registers at 0xd0000000 + n*4K
- * and interrupt GSI 5 + n; disks come first (vda, vdb...), then rng. The
+ * and interrupt GSI 5 + n; disks come first (vda, vdb...), then rng, vsock. The
  * guest learns them from the DSDT, or with --no-acpi from virtio_mmio.device=
  * on the command line (then only GSIs up to 15: the MP table's ISA IRQs).
  * Queue kicks arrive on ioeventfds, interrupts leave through irqfds.
@@ -49,6 +49,7 @@
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 
 #define KVM_TSS_ADDR 0xfffbd000UL
 #define KERNEL_MAX_BYTES (512ULL << 20)
@@ -575,6 +576,11 @@ static int vm_setup_virtio(struct ign_vm *vm, struct ign_err *err)
 	}
 	if (vm->cfg.rng && ((r = virtio_rng_create(&vm->mem, &d, err)) < 0 ||
 			    (r = vm_add_virtio(vm, d, err)) < 0))
+		return r;
+	if (vm->cfg.vsock_path &&
+	    ((r = virtio_vsock_create(vm->cfg.vsock_cid, vm->cfg.vsock_path, &vm->mem, vm->loop,
+				      &d, err)) < 0 ||
+	     (r = vm_add_virtio(vm, d, err)) < 0))
 		return r;
 	return 0;
 }

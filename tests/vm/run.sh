@@ -3,27 +3,50 @@
 # machine has it, otherwise inside an "L1" Linux guest under QEMU's emulator with
 # emulated AMD SVM, whose kvm-amd gives a nested /dev/kvm (docs/testing.md).
 #
-# usage: tests/vm/run.sh BUILD_DIR KERNEL_DIR [cases|demo]
-#   BUILD_DIR   cmake build tree (vmm/ign-vmm, images/hello/hello.cpio.gz)
+# usage: tests/vm/run.sh BUILD_DIR KERNEL_DIR [cases|demo|SCRIPT]
+#   BUILD_DIR   cmake build tree (ign-vmm, ign-init.cpio.gz, ign-agentctl...)
 #   KERNEL_DIR  images/kernel/build.sh's output (vmlinux, bzImage)
-#   cases       the end-to-end tests (default); demo: boot the hello guest once;
-#               or a path to another script (bench/boot-in-vm.sh), run the same way
-# IGN_NESTED=1 forces the nested path even with /dev/kvm.
+#   cases       the VM test suites (default): devices.sh, then e2e.sh;
+#               IGN_VM_SUITES="e2e" picks some. demo: the demo; or a path to
+#               another script (bench/boot-in-vm.sh), run the same way
+# IGN_NESTED=1 forces the nested path even with /dev/kvm. The test rootfs
+# image is built with ign-mkimage into the image cache (IGN_CACHE, default
+# ~/.cache/ign-runtime), outside the tree.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 build=${1:?usage: run.sh BUILD_DIR KERNEL_DIR}
 kdir=${2:?usage: run.sh BUILD_DIR KERNEL_DIR}
 script=${3:-cases}
-case $script in */*) ;; *) script=$here/$script.sh ;; esac
-[ -f "$script" ] || { echo "run.sh: no script $script" >&2; exit 2; }
+case $script in cases) ;; */*) ;; *) script=$here/$script.sh ;; esac
+[ "$script" = cases ] || [ -f "$script" ] || { echo "run.sh: no script $script" >&2; exit 2; }
+cache=${IGN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ign-runtime}
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/ign"
 cp "$build/vmm/ign-vmm" "$build/images/hello/hello.cpio.gz" "$build/images/hello/tools.cpio.gz" \
+	"$build/images/init/ign-init.cpio.gz" "$build/shim/ign-agentctl" "$build/tests/vsockcat" \
 	"$kdir/vmlinux" "$kdir/bzImage" \
 	"$stage/ign/"
-cp "$script" "$stage/ign/cases.sh"
+# The e2e root: busybox + vsockcat, as erofs and as ext4, through the image cache.
+"$top/images/busybox/mkrootfs.sh" "$stage/rootfs" "$build/tests/vsockcat"
+for fs in erofs ext4; do
+	img=$("$build/runtime/ign-mkimage" --quiet --fs $fs --cache "$cache/images" "$stage/rootfs")
+	cp "$img" "$stage/ign/rootfs.$fs"
+done
+rm -rf "$stage/rootfs"
+if [ "$script" = cases ]; then
+	cp "$here/lib.sh" "$here/devices.sh" "$here/e2e.sh" "$stage/ign/"
+	{
+		echo 'D=${1:?usage: cases.sh DIR}'
+		echo '. "$D/lib.sh"'
+		for s in ${IGN_VM_SUITES:-devices e2e}; do echo ". \"\$D/$s.sh\""; done
+		echo 'finish'
+	} >"$stage/ign/cases.sh"
+else
+	cp "$script" "$stage/ign/cases.sh"
+fi
 [ -x "$build/bench/boottime" ] && cp "$build/bench/boottime" "$stage/ign/"
 
 kvm_usable() {

@@ -31,8 +31,7 @@ static void raise_irq(struct virtio_dev *d, uint32_t bits)
 				strerror(errno));
 }
 
-/* Raises the used-buffer interrupt if the queue wants one. Caller holds d->lock. */
-static void signal_used(struct virtio_dev *d, unsigned q)
+void virtio_queue_signal(struct virtio_dev *d, unsigned q)
 {
 	if (virtq_wants_interrupt(&d->vq[q]))
 		raise_irq(d, VIRTIO_INT_USED);
@@ -238,7 +237,7 @@ void virtio_queue_serve(struct virtio_dev *d, unsigned q,
 		pushed = 1;
 	}
 	if (pushed)
-		signal_used(d, q);
+		virtio_queue_signal(d, q);
 	if (r < 0)
 		virtio_dev_fail(d, "request queue", &err);
 	else if (r > 0)

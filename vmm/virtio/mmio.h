@@ -116,6 +116,8 @@ void virtio_dev_fail(struct virtio_dev *d, const char *what, const struct ign_er
 void virtio_queue_serve(struct virtio_dev *d, unsigned q,
 			int64_t (*handle)(struct virtio_dev *d, struct virtq_chain *c,
 					  struct ign_err *err));
+/* Interrupts the guest for chains pushed on queue q, unless it asked not to. */
+void virtio_queue_signal(struct virtio_dev *d, unsigned q);
 /* Reads size bytes at off of a device's config struct; out of range reads 0. */
 void virtio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint8_t *data,
 			unsigned size);

@@ -104,6 +104,11 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q)
+{
+	q->last_avail--;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem *e = &q->used->ring[q->used_idx & (q->size - 1)];

@@ -82,6 +82,9 @@ void virtq_reset(struct virtq *q);
 int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c,
 	      struct ign_err *err);
 
+/* Puts back the chain virtq_pop() just returned (nothing pushed since). */
+void virtq_unpop(struct virtq *q);
+
 /* Returns a chain to the guest with `len` bytes written into its writable part. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 

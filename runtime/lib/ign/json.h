@@ -25,6 +25,12 @@ enum ign_json_type {
 
 int ign_json_parse(const char *text, struct ign_json **out, struct ign_err *err);
 void ign_json_free(struct ign_json *root);
+static inline void ign_cleanup_json(struct ign_json **p)
+{
+	if (*p)
+		ign_json_free(*p);
+}
+#define cleanup_json __attribute__((cleanup(ign_cleanup_json)))
 
 enum ign_json_type ign_json_type(const struct ign_json *node);
 /* Member `key` of an object, or NULL if absent or node is not an object. */

@@ -41,6 +41,8 @@ struct ign_vm_config {
 	struct ign_vm_disk disks[IGN_VM_MAX_DISKS];
 	unsigned ndisks;
 	int rng;              /* virtio-rng: the guest's /dev/hwrng */
+	const char *vsock_path;  /* virtio-vsock's host socket (docs/vmm.md); NULL: none */
+	uint64_t vsock_cid;      /* the guest's CID, 3 or more */
 };
 
 struct ign_vm;

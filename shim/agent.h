@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The host side of the agent protocol (docs/agent-protocol.md): reaching
+ * ign-init through the VMM's vsock socket, control requests, stdio streams.
+ * The guest is untrusted: every read is bounded in size and in time.
+ */
+#ifndef IGN_SHIM_AGENT_H
+#define IGN_SHIM_AGENT_H
+
+#include "ign/err.h"
+#include "ign/json.h"
+
+#define IGN_AGENT_EXITS_MAX 32
+
+struct ign_agent {
+	int ctl;                 /* control connection */
+	const char *vsock;       /* the VMM's vsock socket */
+	int io_timeout_ms;       /* for each reply and each message's bytes */
+	unsigned nexits;         /* exit events read while waiting for replies */
+	struct { char id[65]; int status; } exits[IGN_AGENT_EXITS_MAX];
+};
+
+/*
+ * Connects to guest vsock port `port` through the VMM socket `vsock`: the
+ * "CONNECT <port>" handshake. Retries while the VMM or the guest's listener
+ * is not up yet, until timeout_ms.
+ */
+int ign_vsock_connect(const char *vsock, unsigned port, int timeout_ms, int *out,
+		      struct ign_err *err);
+/* Opens a control connection and says hello. */
+int ign_agent_open(struct ign_agent *a, const char *vsock, int timeout_ms, struct ign_err *err);
+void ign_agent_close(struct ign_agent *a);
+/*
+ * Sends one request and waits for its reply. An "error" reply becomes err
+ * (with the guest's message); an "ok" reply is returned in *reply if wanted.
+ */
+int ign_agent_call(struct ign_agent *a, const char *json, struct ign_json **reply,
+		   struct ign_err *err);
+/* Opens a stream connection for process id: stdin, stdout, stderr or pty. */
+int ign_agent_attach(struct ign_agent *a, const char *id, const char *stream, int *out,
+		     struct ign_err *err);
+/* Reads one message from the control connection (call when it is readable). */
+int ign_agent_read_event(struct ign_agent *a, struct ign_err *err);
+/* Whether an exit of process id was seen; *status set when it was. */
+int ign_agent_exited(const struct ign_agent *a, const char *id, int *status);
+
+#endif

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ign-agentctl: run a process in a guest through its ign-init, with stdio
+ * relayed, and exit with its status. A developer and test tool over the
+ * same agent client the shim uses (docs/agent-protocol.md).
+ *
+ *   ign-agentctl --vsock PATH [options] -- ARGS...     run ARGS (the main process,
+ *                                                      or one more with --exec)
+ *   ign-agentctl --vsock PATH --kill ID SIGNAL         signal a running process
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "ign/cleanup.h"
+#include "ign/err.h"
+#include "ign/fdio.h"
+#include "ign/json.h"
+#include "ign/relay.h"
+
+#define MAX_ENV 64
+#define STATUS_FAILED 125  /* like podman: the tool itself failed */
+
+struct opts {
+	const char *vsock, *id, *cwd, *hostname, *kill_id;
+	const char *env[MAX_ENV];
+	unsigned nenv;
+	long uid, gid;
+	int exec, tty, timeout_ms, kill_sig, kill_all;
+	char **argv;
+};
+
+static volatile sig_atomic_t winch;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ign-agentctl --vsock PATH [options] -- ARGS...\n"
+		"       ign-agentctl --vsock PATH [--all] --kill ID SIGNAL\n"
+		"Run a process in an ign-runtime guest through ign-init and relay its stdio;\n"
+		"exit with its status (128+N when killed by signal N).\n"
+		"\n"
+		"  -s, --vsock PATH   the VMM's vsock socket (ign-vmm --vsock PATH)\n"
+		"      --id ID        process id (default \"main\", or \"exec-<pid>\" with --exec)\n"
+		"      --exec         one more process in a running guest (not its main process)\n"
+		"  -t, --tty          give the process a terminal\n"
+		"  -e, --env K=V      environment (repeatable; default PATH only)\n"
+		"  -w, --cwd DIR      working directory (default /)\n"
+		"  -u, --user UID[:GID]  user and group (default 0:0)\n"
+		"      --hostname H   the guest's hostname (main process only)\n"
+		"      --timeout SEC  how long to wait for the guest's agent (default 30)\n"
+		"      --kill ID SIG  send signal number SIG to process ID; --all: to all of\n"
+		"                     its processes\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"Exit status: the process's; %d when ign-agentctl itself failed.\n", STATUS_FAILED);
+}
+
+static int parse(int argc, char **argv, struct opts *o, struct ign_err *err)
+{
+	static const struct option longs[] = {
+		{ "vsock", required_argument, NULL, 's' }, { "id", required_argument, NULL, 'I' },
+		{ "exec", no_argument, NULL, 'x' }, { "tty", no_argument, NULL, 't' },
+		{ "env", required_argument, NULL, 'e' }, { "cwd", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' }, { "hostname", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 'T' }, { "kill", required_argument, NULL, 'k' },
+		{ "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+s:te:w:u:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 's': o->vsock = optarg; break;
+		case 'I': o->id = optarg; break;
+		case 'x': o->exec = 1; break;
+		case 't': o->tty = 1; break;
+		case 'w': o->cwd = optarg; break;
+		case 'H': o->hostname = optarg; break;
+		case 'a': o->kill_all = 1; break;
+		case 'k': o->kill_id = optarg; break;
+		case 'e':
+			if (o->nenv == MAX_ENV || !strchr(optarg, '='))
+				return ign_err_setx(err, EINVAL, "--env `%s`: want K=V, at most %d",
+						    optarg, MAX_ENV);
+			o->env[o->nenv++] = optarg;
+			break;
+		case 'u':
+			if (sscanf(optarg, "%ld:%ld", &o->uid, &o->gid) < 1 || o->uid < 0 || o->gid < 0)
+				return ign_err_setx(err, EINVAL, "--user `%s`: want UID[:GID]", optarg);
+			break;
+		case 'T':
+			o->timeout_ms = atoi(optarg) * 1000;
+			if (o->timeout_ms <= 0)
+				return ign_err_setx(err, EINVAL, "--timeout `%s`: want seconds", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return ign_err_setx(err, EINVAL, "bad option `%s` (see --help)",
+					    argv[optind - 1]);
+		}
+	}
+	if (!o->vsock)
+		return ign_err_setx(err, EINVAL, "no --vsock PATH (see --help)");
+	if (o->kill_id) {
+		if (optind != argc - 1 || (o->kill_sig = atoi(argv[optind])) <= 0)
+			return ign_err_setx(err, EINVAL, "--kill ID SIGNAL: want one signal number");
+		return 0;
+	}
+	if (optind >= argc)
+		return ign_err_setx(err, EINVAL, "nothing to run: ign-agentctl ... -- ARGS");
+	o->argv = argv + optind;
+	return 0;
+}
+
+static char *spawn_message(const struct opts *o)
+{
+	struct ign_jgen *g = ign_jgen_new();
+	struct winsize ws = { 0 };
+
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, "spawn");
+	ign_jgen_string(g, "id"), ign_jgen_string(g, o->id);
+	ign_jgen_string(g, "main"), ign_jgen_bool(g, !o->exec);
+	if (o->hostname)
+		ign_jgen_string(g, "hostname"), ign_jgen_string(g, o->hostname);
+	ign_jgen_string(g, "process");
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "args");
+	ign_jgen_array_open(g);
+	for (char **a = o->argv; *a; a++)
+		ign_jgen_string(g, *a);
+	ign_jgen_array_close(g);
+	ign_jgen_string(g, "env");
+	ign_jgen_array_open(g);
+	ign_jgen_string(g, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (o->tty)
+		ign_jgen_string(g, "TERM=xterm");
+	for (unsigned i = 0; i < o->nenv; i++)
+		ign_jgen_string(g, o->env[i]);
+	ign_jgen_array_close(g);
+	ign_jgen_string(g, "cwd"), ign_jgen_string(g, o->cwd ? o->cwd : "/");
+	ign_jgen_string(g, "user");
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "uid"), ign_jgen_int(g, o->uid);
+	ign_jgen_string(g, "gid"), ign_jgen_int(g, o->gid);
+	ign_jgen_map_close(g);
+	ign_jgen_string(g, "terminal"), ign_jgen_bool(g, o->tty);
+	if (o->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row) {
+		ign_jgen_string(g, "consoleSize");
+		ign_jgen_map_open(g);
+		ign_jgen_string(g, "height"), ign_jgen_int(g, ws.ws_row);
+		ign_jgen_string(g, "width"), ign_jgen_int(g, ws.ws_col);
+		ign_jgen_map_close(g);
+	}
+	ign_jgen_map_close(g);
+	ign_jgen_map_close(g);
+	char *text = ign_jgen_finish(g);
+	ign_jgen_free(g);
+	return text;
+}
+
+static int simple_call(struct ign_agent *a, const char *type, const char *id, const char *k1,
+		       long long v1, const char *k2, long long v2, struct ign_json **reply,
+		       struct ign_err *err)
+{
+	struct ign_jgen *g = ign_jgen_new();
+
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, type);
+	ign_jgen_string(g, "id"), ign_jgen_string(g, id);
+	if (k1)
+		ign_jgen_string(g, k1), ign_jgen_int(g, v1);
+	if (k2)
+		ign_jgen_string(g, k2), ign_jgen_int(g, v2);
+	ign_jgen_map_close(g);
+	cleanup_free char *text = ign_jgen_finish(g);
+	ign_jgen_free(g);
+	return ign_agent_call(a, text, reply, err);
+}
+
+/*
+ * Relays until the process has exited and its output has ended. The guest's
+ * streams are non-blocking, so a full stdin stream never stops the output
+ * from being read (the process may be waiting for us to read it).
+ */
+static int relay(struct ign_agent *a, const struct opts *o, int streams[3], int *status,
+		 struct ign_err *err)
+{
+	static struct ign_relay rel[3];  /* stdin, stdout, stderr (or pty in, pty out) */
+	int exited = 0, r;
+
+	for (int i = 0; i < 3; i++)
+		if (streams[i] >= 0)
+			fcntl(streams[i], F_SETFL, O_NONBLOCK);
+	ign_relay_init(&rel[0], STDIN_FILENO, streams[0], !o->tty);
+	ign_relay_init(&rel[1], streams[1], STDOUT_FILENO, 0);
+	ign_relay_init(&rel[2], o->tty ? -1 : streams[2], STDERR_FILENO, 0);
+	for (;;) {
+		if (winch && o->tty) {
+			struct winsize ws;
+			winch = 0;
+			if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+				simple_call(a, "resize", o->id, "height", ws.ws_row, "width", ws.ws_col,
+					    NULL, err);
+		}
+		exited = exited || ign_agent_exited(a, o->id, status);
+		if (exited && ign_relay_done(&rel[1]) && ign_relay_done(&rel[2]))
+			return 0;
+		struct pollfd p[4];
+		for (int i = 0; i < 3; i++)
+			ign_relay_pollfd(&rel[i], &p[i]);
+		p[3] = (struct pollfd){ .fd = exited ? -1 : a->ctl, .events = POLLIN };
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return ign_err_set(err, errno, "poll");
+		}
+		for (int i = 0; i < 3; i++)
+			if (p[i].revents)
+				ign_relay_step(&rel[i]);
+		if (p[3].revents) {
+			if ((r = ign_agent_read_event(a, err)) < 0)
+				return ign_err_wrap(err, "waiting for process `%s`", o->id);
+			if (ign_agent_exited(a, o->id, status) && !o->exec)
+				ign_agent_close(a);  /* lets the guest power off at once */
+		}
+	}
+}
+
+static int run(struct opts *o, int *status, struct ign_err *err)
+{
+	struct ign_agent a;
+	int streams[3] = { -1, -1, -1 };
+	char exec_id[32];
+	int r;
+
+	if (!o->id) {
+		snprintf(exec_id, sizeof(exec_id), "exec-%d", (int)getpid());
+		o->id = o->exec ? exec_id : "main";
+	}
+	if ((r = ign_agent_open(&a, o->vsock, o->timeout_ms, err)) < 0)
+		return r;
+	cleanup_free char *spawn = spawn_message(o);
+	if (!spawn || (r = ign_agent_call(&a, spawn, NULL, err)) < 0)
+		goto out;
+	if (o->tty) {
+		if ((r = ign_agent_attach(&a, o->id, "pty", &streams[0], err)) < 0)
+			goto out;
+		streams[1] = streams[0];
+	} else {
+		static const char *names[3] = { "stdin", "stdout", "stderr" };
+		for (int i = 0; i < 3; i++)
+			if ((r = ign_agent_attach(&a, o->id, names[i], &streams[i], err)) < 0)
+				goto out;
+	}
+	struct termios saved, raw;
+	int restore = o->tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (restore) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		signal(SIGWINCH, on_winch);
+	}
+	if ((r = simple_call(&a, "start", o->id, NULL, 0, NULL, 0, NULL, err)) == 0)
+		r = relay(&a, o, streams, status, err);
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+out:
+	for (int i = 0; i < 3; i++)
+		if (streams[i] >= 0 && (i != 1 || !o->tty))
+			close(streams[i]);
+	ign_agent_close(&a);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .timeout_ms = 30000 };
+	struct ign_err err = { 0 };
+	int status = 0, r;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = parse(argc, argv, &o, &err)) == 0) {
+		if (o.kill_id) {
+			struct ign_agent a;
+			if ((r = ign_agent_open(&a, o.vsock, o.timeout_ms, &err)) == 0) {
+				struct ign_jgen *g = ign_jgen_new();
+				ign_jgen_map_open(g);
+				ign_jgen_string(g, "type"), ign_jgen_string(g, "signal");
+				ign_jgen_string(g, "id"), ign_jgen_string(g, o.kill_id);
+				ign_jgen_string(g, "signal"), ign_jgen_int(g, o.kill_sig);
+				ign_jgen_string(g, "all"), ign_jgen_bool(g, o.kill_all);
+				ign_jgen_map_close(g);
+				cleanup_free char *text = ign_jgen_finish(g);
+				ign_jgen_free(g);
+				r = ign_agent_call(&a, text, NULL, &err);
+				ign_agent_close(&a);
+			}
+		} else {
+			r = run(&o, &status, &err);
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "ign-agentctl: %s\n", err.msg);
+		return STATUS_FAILED;
+	}
+	return status;
+}

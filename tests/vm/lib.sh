@@ -1,0 +1,49 @@
+# Helpers for the VM test suites (devices.sh, e2e.sh), sourced by the runner
+# tests/vm/run.sh writes. POSIX sh: it also runs under busybox inside the L1
+# guest. $D is the staging directory: ign-vmm, vmlinux, bzImage, the
+# initramfs images, ign-agentctl, the root images.
+# Each case prints one "ok"/"not ok" line; finish prints "vm: N passed, N failed".
+VMM=$D/ign-vmm
+TMO=${IGN_CASE_TIMEOUT:-120}
+T=$(mktemp -d)
+pass=0
+fail=0
+BASE="console=ttyS0 reboot=k panic=-1 quiet"
+
+# vm NAME [ign-vmm args...]: runs ign-vmm with stdin from $T/NAME.in (if the
+# case wrote one), output in $T/NAME.out, status in $T/NAME.rc
+vm() {
+	name=$1
+	shift
+	in=/dev/null
+	[ -f "$T/$name.in" ] && in=$T/$name.in
+	timeout "$TMO" "$VMM" "$@" >"$T/$name.out" 2>&1 <"$in"
+	echo $? >"$T/$name.rc"
+}
+
+check() {  # check NAME DESCRIPTION [FILE]: the verdict in $bad; shows $T/FILE.* (FILE: NAME)
+	if [ -z "$bad" ]; then
+		pass=$((pass + 1))
+		echo "ok - $1: $2"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $1: $2 ($bad)"
+		f=${3:-$1}
+		[ -f "$T/$f.out" ] && sed 's/^/#   /' "$T/$f.out" | tail -n 25
+		[ -f "$T/$f.console" ] && sed 's/^/#   console: /' "$T/$f.console" | tail -n 25
+	fi
+	bad=
+}
+
+want_rc() { [ "$(cat "$T/$1.rc")" = "$2" ] || bad="$bad exit status $(cat "$T/$1.rc"), want $2;"; }
+want_out() { grep -q -- "$2" "$T/$1.out" || bad="$bad no '$2' in output;"; }
+
+hello() { vm "$@" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE"; }
+
+case_begin() { echo "# $1 (uptime $(cut -d' ' -f1 /proc/uptime))"; }
+
+finish() {
+	rm -rf "$T"
+	echo "vm: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
