@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,9 @@ static void usage(FILE *f)
 		"                       AF_UNIX socket PATH (Firecracker's protocol: connect,\n"
 		"                       send \"CONNECT <port>\\n\"; guest connections to host\n"
 		"                       port P reach PATH_P); guest CID N (default 3)\n"
+		"      --net TAP[,mac=M]  a virtio-net device on tap device TAP (created if\n"
+		"                       missing, given CAP_NET_ADMIN); guest MAC M (default\n"
+		"                       52:54:00:12:34:56)\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
 		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
@@ -102,7 +106,43 @@ static int parse_vsock(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 	return 0;
 }
 
-enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK };
+/* "52:54:00:12:34:56" */
+static int parse_mac(const char *s, uint8_t mac[6], struct ign_err *err)
+{
+	unsigned v[6];
+	int used = -1;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &used) != 6 || used != (int)strlen(s))
+		return ign_err_setx(err, EINVAL, "MAC address `%s`: want six hex bytes like "
+				    "52:54:00:12:34:56", s);
+	if (v[0] & 1)
+		return ign_err_setx(err, EINVAL, "MAC address `%s` is a multicast address", s);
+	for (int i = 0; i < 6; i++)
+		mac[i] = v[i];
+	return 0;
+}
+
+/* TAP or TAP,mac=M. */
+static int parse_net(char *arg, struct ign_vm_config *vm, struct ign_err *err)
+{
+	static const uint8_t default_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	char *opt = strstr(arg, ",mac=");
+	int r;
+
+	memcpy(vm->net_mac, default_mac, 6);
+	if (opt) {
+		*opt = 0;
+		if ((r = parse_mac(opt + 5, vm->net_mac, err)) < 0)
+			return ign_err_wrap(err, "--net");
+	}
+	if (!*arg)
+		return ign_err_setx(err, EINVAL, "--net: no tap device given");
+	vm->net_tap = arg;
+	return 0;
+}
+
+enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -117,6 +157,7 @@ static const struct option long_opts[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -149,6 +190,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 		case OPT_RNG: cli->vm.rng = 1; break;
 		case OPT_VSOCK:
 			if ((r = parse_vsock(optarg, &cli->vm, err)) < 0)
+				return r;
+			break;
+		case OPT_NET:
+			if ((r = parse_net(optarg, &cli->vm, err)) < 0)
 				return r;
 			break;
 		case OPT_DISK:

@@ -5,7 +5,7 @@
  * virtio-mmio devices with the I/O thread that serves them.
  *
  * Device table: virtio-mmio device n has its registers at 0xd0000000 + n*4K
- * and interrupt GSI 5 + n; disks come first (vda, vdb...), then rng, vsock. The
+ * and interrupt GSI 5 + n; disks come first (vda, vdb...), then rng, vsock, net. The
  * guest learns them from the DSDT, or with --no-acpi from virtio_mmio.device=
  * on the command line (then only GSIs up to 15: the MP table's ISA IRQs).
  * Queue kicks arrive on ioeventfds, interrupts leave through irqfds.
@@ -48,6 +48,7 @@
 #include "mem.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
 
@@ -580,6 +581,11 @@ static int vm_setup_virtio(struct ign_vm *vm, struct ign_err *err)
 	if (vm->cfg.vsock_path &&
 	    ((r = virtio_vsock_create(vm->cfg.vsock_cid, vm->cfg.vsock_path, &vm->mem, vm->loop,
 				      &d, err)) < 0 ||
+	     (r = vm_add_virtio(vm, d, err)) < 0))
+		return r;
+	if (vm->cfg.net_tap &&
+	    ((r = virtio_net_create(vm->cfg.net_tap, vm->cfg.net_mac, &vm->mem, vm->loop, &d,
+				    err)) < 0 ||
 	     (r = vm_add_virtio(vm, d, err)) < 0))
 		return r;
 	return 0;

@@ -6,11 +6,12 @@ IMG=$D/rootfs.erofs
 
 # boot NAME [ign-vmm args...]: a VM in the background with ign-init and vsock
 # socket $T/NAME.sock; console in $T/NAME.console, status in $T/NAME.vmrc.
+# With $NS set, ign-vmm runs in that network namespace.
 boot() {
 	name=$1
 	shift
 	rm -f "$T/$name.vmrc"
-	( timeout "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/ign-init.cpio.gz" \
+	( ${NS:+nsenter --net="$NS"} timeout "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/ign-init.cpio.gz" \
 		--cmdline "$BASE" --vsock "$T/$name.sock" "$@" >"$T/$name.console" 2>&1 </dev/null
 	  echo $? >"$T/$name.vmrc" ) &
 }
@@ -114,6 +115,28 @@ wait_vm vs
 want_rc vs 0; want_out vs "host says hi"
 grep -q "guest says hi" "$T/vs.host" || bad="$bad the host listener got '$(cat "$T/vs.host")';"
 check e2e_vsock "a guest connection to host port 5000 reaches PATH_5000; data both ways, clean EOF" vs
+
+case_begin e2e_net
+# A network namespace of the test's own: the tap, its address and the host's
+# listener live there; the guest takes 10.0.2.15 from the kernel's ip=.
+: >"$T/netns"
+unshare --net="$T/netns" true
+inns() { nsenter --net="$T/netns" "$@"; }
+printf 'host over tcp\n' >"$T/net.msg"
+NS=$T/netns boot net --disk "$IMG,ro" --net ign0,mac=52:54:00:00:00:02 \
+	--append "ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off"
+i=0
+until inns ip link show ign0 >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+inns ip addr add 10.0.2.1/24 dev ign0 && inns ip link set ign0 up
+inns nc -l -p 8080 <"$T/net.msg" >"$T/net.host" 2>&1 &
+npid=$!
+agent net -- sh -c 'cat /sys/class/net/eth0/address; ping -c 1 -W 10 10.0.2.1 >/dev/null && echo ping-ok; echo guest over tcp | nc 10.0.2.1 8080'
+wait $npid
+wait_vm net
+want_rc net 0; want_out net "52:54:00:00:00:02"; want_out net ping-ok; want_out net "host over tcp"
+grep -q "guest over tcp" "$T/net.host" || bad="$bad the host's listener got '$(cat "$T/net.host")';"
+umount "$T/netns" 2>/dev/null
+check e2e_net "virtio-net on a tap in the test's network namespace: MAC, ping, TCP both ways" net
 
 case_begin e2e_two
 boot two --disk "$IMG,ro"

@@ -73,7 +73,7 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp,mods}
 cp /bin/busybox "$root/bin/"
 cp "$here/l1-init" "$root/init"
 mv "$stage/ign" "$root/ign"
-for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
+for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/net/tun; do
 	f=$(ls "$mods/$m".ko* | head -n 1)
 	case $f in
 	*.xz) xz -dc "$f" >"$root/mods/$(basename "$m").ko" ;;

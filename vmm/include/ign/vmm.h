@@ -43,6 +43,8 @@ struct ign_vm_config {
 	int rng;              /* virtio-rng: the guest's /dev/hwrng */
 	const char *vsock_path;  /* virtio-vsock's host socket (docs/vmm.md); NULL: none */
 	uint64_t vsock_cid;      /* the guest's CID, 3 or more */
+	const char *net_tap;     /* virtio-net on this tap device; NULL: none */
+	uint8_t net_mac[6];      /* the guest's MAC address */
 };
 
 struct ign_vm;
