@@ -50,6 +50,7 @@ fuzz: deps
 
 bench: build kernel
 	bench/boot.sh $(BUILD) $(KERNEL_DIR)
+	bench/io.sh $(BUILD) $(KERNEL_DIR)
 
 clean:
 	rm -rf $(BUILD)

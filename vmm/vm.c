@@ -659,6 +659,16 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
 	return 0;
 }
 
+int ign_vm_can_snapshot(const struct ign_vm *vm, struct ign_err *err)
+{
+	for (unsigned i = 0; i < vm->nvirtio; i++) {
+		int r = virtio_dev_can_snapshot(vm->virtio[i].dev, err);
+		if (r < 0)
+			return ign_err_wrap(err, "snapshot");
+	}
+	return 0;
+}
+
 int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 {
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };

@@ -29,8 +29,8 @@ cp "$build/vmm/ign-vmm" "$build/images/hello/hello.cpio.gz" "$build/images/hello
 	"$build/images/init/ign-init.cpio.gz" "$build/shim/ign-agentctl" "$build/tests/vsockcat" \
 	"$kdir/vmlinux" "$kdir/bzImage" \
 	"$stage/ign/"
-# The e2e root: busybox + vsockcat, as erofs and as ext4, through the image cache.
-"$top/images/busybox/mkrootfs.sh" "$stage/rootfs" "$build/tests/vsockcat"
+# The e2e root: busybox + vsockcat + ignbench, as erofs and as ext4, through the image cache.
+"$top/images/busybox/mkrootfs.sh" "$stage/rootfs" "$build/tests/vsockcat" "$build/bench/ignbench"
 for fs in erofs ext4; do
 	img=$("$build/runtime/ign-mkimage" --quiet --fs $fs --cache "$cache/images" "$stage/rootfs")
 	cp "$img" "$stage/ign/rootfs.$fs"
@@ -47,7 +47,9 @@ if [ "$script" = cases ]; then
 else
 	cp "$script" "$stage/ign/cases.sh"
 fi
-[ -x "$build/bench/boottime" ] && cp "$build/bench/boottime" "$stage/ign/"
+for b in boottime ignbench; do
+	if [ -x "$build/bench/$b" ]; then cp "$build/bench/$b" "$stage/ign/"; fi
+done
 
 kvm_usable() {
 	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]

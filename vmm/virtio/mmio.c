@@ -243,3 +243,11 @@ void virtio_queue_serve(struct virtio_dev *d, unsigned q,
 	else if (r > 0)
 		virtio_dev_fail(d, "request", &err);
 }
+
+int virtio_dev_can_snapshot(const struct virtio_dev *d, struct ign_err *err)
+{
+	if (!d->ops->save || !d->ops->restore)
+		return ign_err_setx(err, ENOTSUP, "%s at 0x%llx cannot be snapshotted yet",
+				    d->ops->name, (unsigned long long)d->base);
+	return 0;
+}

@@ -82,6 +82,13 @@ struct virtio_dev_ops {
 	void (*notify)(struct virtio_dev *d, unsigned queue);        /* I/O thread */
 	void (*reset)(struct virtio_dev *d);                         /* optional */
 	void (*destroy)(struct virtio_dev *d);  /* frees priv and the device */
+	/*
+	 * Snapshots (issue 5): each device writes and reads back its own state
+	 * here, next to its code. NULL: this device cannot be snapshotted yet,
+	 * and virtio_dev_can_snapshot() refuses by its name.
+	 */
+	int (*save)(struct virtio_dev *d, int fd, struct ign_err *err);
+	int (*restore)(struct virtio_dev *d, int fd, struct ign_err *err);
 };
 
 struct virtio_dev {
@@ -118,6 +125,8 @@ void virtio_queue_serve(struct virtio_dev *d, unsigned q,
 					  struct ign_err *err));
 /* Interrupts the guest for chains pushed on queue q, unless it asked not to. */
 void virtio_queue_signal(struct virtio_dev *d, unsigned q);
+/* 0 if the device can be snapshotted, else an error naming it. */
+int virtio_dev_can_snapshot(const struct virtio_dev *d, struct ign_err *err);
 /* Reads size bytes at off of a device's config struct; out of range reads 0. */
 void virtio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint8_t *data,
 			unsigned size);

@@ -306,3 +306,12 @@ Test(vsock, socket_path_in_use_is_refused_by_name)
 	cr_assert_lt(virtio_vsock_create(2, "/tmp/x", &mem, NULL, &d2, &err), 0);
 	cr_assert(strstr(err.msg, "CID 2"), "%s", err.msg);
 }
+
+Test(vsock, snapshots_are_refused_by_device_name)
+{
+	struct ign_err err = { 0 };
+
+	cr_assert_lt(virtio_dev_can_snapshot(dev, &err), 0);
+	cr_assert(strstr(err.msg, "virtio-vsock") && strstr(err.msg, "cannot be snapshotted"),
+		  "%s", err.msg);
+}

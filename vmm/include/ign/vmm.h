@@ -57,5 +57,10 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
  */
 int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err);
 void ign_vm_destroy(struct ign_vm *vm);
+/*
+ * Whether every device of the VM can be snapshotted; if not, err names the
+ * first that cannot (the snapshot format lands device by device: issue 5).
+ */
+int ign_vm_can_snapshot(const struct ign_vm *vm, struct ign_err *err);
 
 #endif
