@@ -48,6 +48,7 @@
 #define MAX_PROCS 64
 #define ID_MAX 64
 #define HANGUP_WAIT_MS 2000
+#define CONN_TIMEOUT_S 10
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum stream { S_STDIN, S_STDOUT, S_STDERR, S_PTY, S_COUNT };
@@ -102,6 +103,13 @@ static __attribute__((noreturn)) void vm_exit(int status)
 	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();
+}
+
+static void set_read_timeout(int fd, int secs)
+{
+	struct timeval tv = { secs, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 /* ---- replies ---- */
@@ -566,6 +574,7 @@ static int first_message(int fd, struct ign_json *m, int *keep, struct ign_err *
 				    "has a terminal: attach `pty`" : "has no terminal");
 	if ((r = reply_ok(fd, NULL, 0)) < 0)
 		return r;
+	set_read_timeout(fd, 0);  /* the process's stdin waits as long as it likes */
 	p->stream[s] = fd;
 	return 1;  /* fd is the process's now */
 }
@@ -613,16 +622,24 @@ static int conn_readable(unsigned i)
 	return 0;
 }
 
+/*
+ * Only the host may talk to ign-init: a connection from any other CID (a
+ * workload reaching its own guest through a loopback transport) is refused.
+ * A stalled host cannot hold ign-init up for more than a read timeout.
+ */
 static void accept_conns(void)
 {
-	int fd = accept4(g.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct sockaddr_vm peer;
+	socklen_t len = sizeof(peer);
+	int fd = accept4(g.listen_fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	if (g.nconns == MAX_CONNS) {
+	if (g.nconns == MAX_CONNS || peer.svm_cid != VMADDR_CID_HOST) {
 		close(fd);
 		return;
 	}
+	set_read_timeout(fd, CONN_TIMEOUT_S);
 	g.conns[g.nconns] = fd;
 	g.is_ctl[g.nconns++] = 0;
 }
