@@ -29,12 +29,15 @@
 #include "ign/relay.h"
 
 #define MAX_ENV 64
+#define MAX_MOUNTS 16
 #define STATUS_FAILED 125  /* like podman: the tool itself failed */
 
 struct opts {
 	const char *vsock, *id, *cwd, *hostname, *kill_id;
-	const char *env[MAX_ENV];
-	unsigned nenv;
+	const char *env[MAX_ENV], *rlimit[MAX_ENV];
+	unsigned nenv, nrlimit;
+	char *mount[MAX_MOUNTS];
+	unsigned nmount;
 	long uid, gid;
 	int exec, tty, timeout_ms, kill_sig, kill_all;
 	char **argv;
@@ -64,6 +67,9 @@ static void usage(FILE *f)
 		"  -w, --cwd DIR      working directory (default /)\n"
 		"  -u, --user UID[:GID]  user and group (default 0:0)\n"
 		"      --hostname H   the guest's hostname (main process only)\n"
+		"      --mount TYPE,SOURCE,DEST[,OPTION...]  a mount for the main process\n"
+		"                     (repeatable), e.g. tmpfs,tmpfs,/scratch,size=1m,noexec\n"
+		"      --rlimit NAME=SOFT[:HARD]  e.g. NOFILE=64 (repeatable)\n"
 		"      --timeout SEC  how long to wait for the guest's agent (default 30)\n"
 		"      --kill ID SIG  send signal number SIG to process ID; --all: to all of\n"
 		"                     its processes\n"
@@ -80,7 +86,9 @@ static int parse(int argc, char **argv, struct opts *o, struct ign_err *err)
 		{ "env", required_argument, NULL, 'e' }, { "cwd", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' }, { "hostname", required_argument, NULL, 'H' },
 		{ "timeout", required_argument, NULL, 'T' }, { "kill", required_argument, NULL, 'k' },
-		{ "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
+		{ "mount", required_argument, NULL, 'M' }, { "rlimit", required_argument, NULL, 'R' },
+		{ 0 },
 	};
 	int c;
 
@@ -100,6 +108,18 @@ static int parse(int argc, char **argv, struct opts *o, struct ign_err *err)
 				return ign_err_setx(err, EINVAL, "--env `%s`: want K=V, at most %d",
 						    optarg, MAX_ENV);
 			o->env[o->nenv++] = optarg;
+			break;
+		case 'M':
+			if (o->nmount == MAX_MOUNTS || !strchr(optarg, ','))
+				return ign_err_setx(err, EINVAL, "--mount `%s`: want TYPE,SOURCE,DEST"
+						    "[,OPTION...], at most %d", optarg, MAX_MOUNTS);
+			o->mount[o->nmount++] = optarg;
+			break;
+		case 'R':
+			if (o->nrlimit == MAX_ENV || !strchr(optarg, '='))
+				return ign_err_setx(err, EINVAL, "--rlimit `%s`: want NAME=SOFT[:HARD]",
+						    optarg);
+			o->rlimit[o->nrlimit++] = optarg;
 			break;
 		case 'u':
 			if (sscanf(optarg, "%ld:%ld", &o->uid, &o->gid) < 1 || o->uid < 0 || o->gid < 0)
@@ -164,6 +184,21 @@ static char *spawn_message(const struct opts *o)
 	ign_jgen_string(g, "gid"), ign_jgen_int(g, o->gid);
 	ign_jgen_map_close(g);
 	ign_jgen_string(g, "terminal"), ign_jgen_bool(g, o->tty);
+	ign_jgen_string(g, "rlimits");
+	ign_jgen_array_open(g);
+	for (unsigned i = 0; i < o->nrlimit; i++) {
+		char name[32];
+		unsigned long long soft = 0, hard = 0;
+		int n = sscanf(o->rlimit[i], "%31[A-Z_]=%llu:%llu", name, &soft, &hard);
+		char type[48];
+		snprintf(type, sizeof(type), "RLIMIT_%s", name);
+		ign_jgen_map_open(g);
+		ign_jgen_string(g, "type"), ign_jgen_string(g, type);
+		ign_jgen_string(g, "soft"), ign_jgen_int(g, soft);
+		ign_jgen_string(g, "hard"), ign_jgen_int(g, n == 3 ? hard : soft);
+		ign_jgen_map_close(g);
+	}
+	ign_jgen_array_close(g);
 	if (o->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row) {
 		ign_jgen_string(g, "consoleSize");
 		ign_jgen_map_open(g);
@@ -172,6 +207,24 @@ static char *spawn_message(const struct opts *o)
 		ign_jgen_map_close(g);
 	}
 	ign_jgen_map_close(g);
+	/* mounts: TYPE,SOURCE,DEST[,OPTION...] (the strings are cut in place) */
+	ign_jgen_string(g, "mounts");
+	ign_jgen_array_open(g);
+	for (unsigned i = 0; i < o->nmount; i++) {
+		char *save = NULL, *type = strtok_r(o->mount[i], ",", &save);
+		char *src = strtok_r(NULL, ",", &save), *dst = strtok_r(NULL, ",", &save);
+		ign_jgen_map_open(g);
+		ign_jgen_string(g, "type"), ign_jgen_string(g, type);
+		ign_jgen_string(g, "source"), ign_jgen_string(g, src ? src : "none");
+		ign_jgen_string(g, "destination"), ign_jgen_string(g, dst ? dst : "");
+		ign_jgen_string(g, "options");
+		ign_jgen_array_open(g);
+		for (char *opt; (opt = strtok_r(NULL, ",", &save));)
+			ign_jgen_string(g, opt);
+		ign_jgen_array_close(g);
+		ign_jgen_map_close(g);
+	}
+	ign_jgen_array_close(g);
 	ign_jgen_map_close(g);
 	char *text = ign_jgen_finish(g);
 	ign_jgen_free(g);

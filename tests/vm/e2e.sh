@@ -150,11 +150,13 @@ check e2e_two "two processes in one guest (main and --exec) each report their st
 
 case_begin e2e_spec
 boot spec --disk "$D/rootfs.ext4,ro"
-agent spec --user 1000:1001 --cwd /tmp --env FOO=bar --hostname ign-test -- \
-	sh -c 'echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) foo=$FOO host=$(hostname)"; touch /tmp/x && echo wrote'
+agent spec --user 1000:1001 --cwd /tmp --env FOO=bar --hostname ign-test --rlimit NOFILE=64:128 \
+	--mount tmpfs,tmpfs,/scratch,size=1m,noexec -- \
+	sh -c 'echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) foo=$FOO host=$(hostname) nofile=$(ulimit -n)"; touch /tmp/x && echo wrote; grep " /scratch " /proc/mounts'
 wait_vm spec
-want_rc spec 0; want_out spec "uid=1000 gid=1001 cwd=/tmp foo=bar host=ign-test"; want_out spec wrote
-check e2e_spec "ext4 root image; user, cwd, env and hostname from the process spec" spec
+want_rc spec 0; want_out spec "uid=1000 gid=1001 cwd=/tmp foo=bar host=ign-test nofile=64"; want_out spec wrote
+want_out spec "^tmpfs /scratch tmpfs rw,.*noexec.*size=1024k"
+check e2e_spec "ext4 root image; user, cwd, env, hostname, rlimits and a mount from the spec" spec
 
 case_begin e2e_tty
 boot tty --disk "$IMG,ro"
