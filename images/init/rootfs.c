@@ -11,31 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ign/fdio.h"
+
 #define STAGE "/.ign"
-
-int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-		*p = 0;
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (!c)
-			return 0;
-	}
-}
 
 static int mount_at(const char *src, const char *dst, const char *type, unsigned long flags,
 		    const char *data, struct ign_err *err)
 {
-	int r = mkdir_p(dst, 0755);
+	int r = ign_mkdir_p(dst, 0755);
 
 	if (r < 0)
 		return ign_err_set(err, -r, "mkdir `%s`", dst);
@@ -125,7 +108,7 @@ static int make_target(const struct spec_mount *m, struct ign_err *err)
 	int r;
 
 	if (!(m->flags & MS_BIND) || (stat(m->source, &st) == 0 && S_ISDIR(st.st_mode))) {
-		if ((r = mkdir_p(m->destination, 0755)) < 0)
+		if ((r = ign_mkdir_p(m->destination, 0755)) < 0)
 			return ign_err_set(err, -r, "mkdir `%s`", m->destination);
 		return 0;
 	}
@@ -135,7 +118,7 @@ static int make_target(const struct spec_mount *m, struct ign_err *err)
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent) {
 		*slash = 0;
-		if ((r = mkdir_p(parent, 0755)) < 0)
+		if ((r = ign_mkdir_p(parent, 0755)) < 0)
 			return ign_err_set(err, -r, "mkdir `%s`", parent);
 	}
 	int fd = open(m->destination, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);

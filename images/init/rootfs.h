@@ -22,7 +22,5 @@ struct root_config {
 int rootfs_setup(const struct root_config *cfg, struct ign_err *err);
 /* The spec's mounts, in order, inside the current root. */
 int rootfs_mount_all(const struct spec *s, struct ign_err *err);
-/* mkdir -p */
-int mkdir_p(const char *path, mode_t mode);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ign/cleanup.h"
+#include "ign/fdio.h"
 
 #define ROOTIMG_FORMAT "ign-rootimg-1"
 #define PROGRESS_FILES 20000
@@ -175,21 +176,6 @@ static int build(const struct ign_rootimg *o, const char *tmp, struct ign_err *e
 	return run_tool(argv, out, sizeof(out), err);
 }
 
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 int ign_rootimg_get(const struct ign_rootimg *o, char **path, int *cached, struct ign_err *err)
 {
 	char key[65];
@@ -199,7 +185,7 @@ int ign_rootimg_get(const struct ign_rootimg *o, char **path, int *cached, struc
 
 	if ((r = tree_key(o, key, err)) < 0)
 		return r;
-	if ((r = mkdir_p(o->cache_dir)) < 0)
+	if ((r = ign_mkdir_p(o->cache_dir, 0755)) < 0)
 		return ign_err_set(err, -r, "image cache `%s`", o->cache_dir);
 	if (asprintf(&final, "%s/%s.%s", o->cache_dir, key, ign_fs_name(o->fs)) < 0)
 		return ign_err_set(err, ENOMEM, "image path");

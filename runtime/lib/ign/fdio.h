@@ -4,6 +4,7 @@
 #define IGN_FDIO_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "ign/err.h"
@@ -12,5 +13,8 @@
 int ign_read_file(const char *path, size_t max, char **out, size_t *len, struct ign_err *err);
 int ign_write_all(int fd, const void *buf, size_t len);  /* 0 or -errno */
 ssize_t ign_read_full(int fd, void *buf, size_t len);     /* bytes read (< len at EOF) or -errno */
+
+/* mkdir -p: path and its missing parents; 0 or -errno. */
+int ign_mkdir_p(const char *path, mode_t mode);
 
 #endif
