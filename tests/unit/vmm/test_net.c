@@ -10,77 +10,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "virtio/mmio.h"
+#include "fake_driver.h"
 #include "virtio/net.h"
 
-#define MEM_SIZE (1u << 20)
-#define QSIZE 8
 #define RXQ 0
 #define TXQ 1
 #define HDR VIRTIO_NET_HDR_LEN
-#define DESC(q)  (0x1000 + 0x3000 * (q))
-#define AVAIL(q) (0x2000 + 0x3000 * (q))
-#define USED(q)  (0x3000 + 0x3000 * (q))
 #define BUF(q, i) (0x20000 + 0x10000 * (q) + 0x800 * (i))
 #define RX_LEN (HDR + 1514)
 
-static uint8_t *ram;
-static struct guest_mem mem;
-static struct virtio_dev *dev;
 static int wire;  /* the host's end of the fake tap */
 static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
-
-static struct virtq_desc *desc(unsigned q, unsigned i)
-{
-	return (struct virtq_desc *)(ram + DESC(q)) + i;
-}
-static struct virtq_avail *avail(unsigned q) { return (struct virtq_avail *)(ram + AVAIL(q)); }
-static struct virtq_used *used(unsigned q) { return (struct virtq_used *)(ram + USED(q)); }
-
-static void wr(uint32_t off, uint32_t v)
-{
-	virtio_mmio_access(dev, off, 1, (uint8_t *)&v, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t v;
-
-	virtio_mmio_access(dev, off, 0, (uint8_t *)&v, 4);
-	return v;
-}
 
 static void setup(void)
 {
 	struct ign_err err = { 0 };
 	int sv[2];
 
-	ram = aligned_alloc(4096, MEM_SIZE);
-	memset(ram, 0, MEM_SIZE);
-	guest_mem_layout(&mem, MEM_SIZE);
-	mem.hva = ram;
+	fake_ram_setup();
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
 	wire = sv[0];
 	cr_assert_eq(virtio_net_create_fd(sv[1], "test0", mac, &mem, NULL, &dev, &err), 0,
 		     "%s", err.msg);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_NET_F_MAC);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);  /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < 2; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC(q));
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL(q));
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED(q));
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	cr_assert_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
+	fake_driver_up(1ULL << VIRTIO_NET_F_MAC, 2);
 }
 
 static void teardown(void)

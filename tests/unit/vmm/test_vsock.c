@@ -14,76 +14,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "virtio/mmio.h"
+#include "fake_driver.h"
 #include "virtio/vsock.h"
 
-#define MEM_SIZE (1u << 20)
-#define QSIZE 8
 #define RXQ 0
 #define TXQ 1
 #define HDR sizeof(struct vsock_hdr)
 #define CID 3
-
-/* Per queue: rings at 0x1000 * (1 + 3q), buffers from 0x20000 + 0x8000 * q. */
-#define DESC(q)  (0x1000 + 0x3000 * (q))
-#define AVAIL(q) (0x2000 + 0x3000 * (q))
-#define USED(q)  (0x3000 + 0x3000 * (q))
 #define BUF(q, i) (0x20000 + 0x10000 * (q) + 0x1400 * (i))
 #define BUF_LEN 0x1400
 
-static uint8_t *ram;
-static struct guest_mem mem;
-static struct virtio_dev *dev;
 static char path[64];
 static uint16_t rx_used_seen;
-
-static struct virtq_desc *desc(unsigned q, unsigned i)
-{
-	return (struct virtq_desc *)(ram + DESC(q)) + i;
-}
-static struct virtq_avail *avail(unsigned q) { return (struct virtq_avail *)(ram + AVAIL(q)); }
-static struct virtq_used *used(unsigned q) { return (struct virtq_used *)(ram + USED(q)); }
-
-static void wr(uint32_t off, uint32_t v)
-{
-	virtio_mmio_access(dev, off, 1, (uint8_t *)&v, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t v;
-
-	virtio_mmio_access(dev, off, 0, (uint8_t *)&v, 4);
-	return v;
-}
 
 static void setup(void)
 {
 	struct ign_err err = { 0 };
 
-	ram = aligned_alloc(4096, MEM_SIZE);
-	memset(ram, 0, MEM_SIZE);
-	guest_mem_layout(&mem, MEM_SIZE);
-	mem.hva = ram;
+	fake_ram_setup();
 	snprintf(path, sizeof(path), "/tmp/ign-vsock-test-%d", (int)getpid());
 	unlink(path);
 	cr_assert_eq(virtio_vsock_create(CID, path, &mem, NULL, &dev, &err), 0, "%s", err.msg);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);  /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK);
-	for (unsigned q = 0; q < 3; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC(q));
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL(q));
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED(q));
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	cr_assert_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
+	fake_driver_up(0, 3);
 	rx_used_seen = 0;
 }
 
