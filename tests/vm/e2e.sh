@@ -128,7 +128,7 @@ NS=$T/netns boot net --disk "$IMG,ro" --net ign0,mac=52:54:00:00:00:02 \
 i=0
 until inns ip link show ign0 >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 inns ip addr add 10.0.2.1/24 dev ign0 && inns ip link set ign0 up
-inns nc -l -p 8080 <"$T/net.msg" >"$T/net.host" 2>&1 &
+inns busybox nc -l -p 8080 <"$T/net.msg" >"$T/net.host" 2>&1 &
 npid=$!
 agent net -- sh -c 'cat /sys/class/net/eth0/address; ping -c 1 -W 10 10.0.2.1 >/dev/null && echo ping-ok; echo guest over tcp | nc 10.0.2.1 8080'
 wait $npid
@@ -170,7 +170,7 @@ boot badexec --disk "$IMG,ro"
 agent badexec -- /no/such/program
 VM=badexec agent badexec2 -- true
 wait_vm badexec
-want_rc badexec 125; want_out badexec "exec \`/no/such/program\`: No such file or directory"
+want_rc badexec 125; want_out badexec "exec \`/no/such/program\`: no such file or directory"
 want_rc badexec2 0; want_vmrc badexec 0
 check e2e_badexec "a program that does not exist is named; the guest still runs the next one" badexec
 
