@@ -9,10 +9,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS := gcc make cmake pkg-config libc6-dev libyajl-dev libcriterion-dev \
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio gzip xz-utils kmod python3 \
 	qemu-system-x86 linux-image-amd64 busybox-static clang libclang-rt-14-dev \
-	erofs-utils e2fsprogs
+	erofs-utils e2fsprogs libnl-3-dev libnl-route-3-dev \
+	podman conmon crun runc netavark aardvark-dns iptables
 KERNEL_DIR = $(shell images/kernel/build.sh)
 
-.PHONY: all deps build kernel demo check unit vm fuzz bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps build kernel demo check unit vm fuzz bench install clean
 
 all: build
 
@@ -51,6 +54,10 @@ fuzz: deps
 bench: build kernel
 	bench/boot.sh $(BUILD) $(KERNEL_DIR)
 	bench/io.sh $(BUILD) $(KERNEL_DIR)
+
+install: build kernel
+	$(SUDO) cmake --install $(BUILD) --prefix $(PREFIX)
+	$(SUDO) install -m 0644 $(KERNEL_DIR)/vmlinux $(PREFIX)/share/ign-runtime/vmlinux
 
 clean:
 	rm -rf $(BUILD)

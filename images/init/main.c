@@ -41,6 +41,7 @@
 #include "ign/guest_abi.h"
 #include "ign/json.h"
 #include "ign/relay.h"
+#include "net.h"
 #include "rootfs.h"
 #include "spec.h"
 
@@ -208,6 +209,13 @@ static __attribute__((noreturn)) void child_fail(int errfd, const char *fmt, ...
 	_exit(127);
 }
 
+/* The words podman maps to exit codes 127 and 126 (as runc and crun say them). */
+static const char *errno_words(int e)
+{
+	return e == ENOENT ? "no such file or directory" : e == EACCES ? "permission denied" :
+	       strerror(e);
+}
+
 static void child_exec(const struct spec *s, int errfd)
 {
 	const char *file = s->argv[0];
@@ -217,7 +225,7 @@ static void child_exec(const struct spec *s, int errfd)
 
 	if (strchr(file, '/')) {
 		execve(file, (char **)s->argv, (char **)s->envp);
-		child_fail(errfd, "exec `%s`: %s", file, strerror(errno));
+		child_fail(errfd, "exec `%s`: %s", file, errno_words(errno));
 	}
 	for (const char **e = s->envp; *e; e++)
 		if (!strncmp(*e, "PATH=", 5))
@@ -232,8 +240,8 @@ static void child_exec(const struct spec *s, int errfd)
 		}
 		d = *end ? end + 1 : end;
 	}
-	child_fail(errfd, "exec `%s`: %s", file, saved == ENOENT ? "not found in $PATH" :
-		   strerror(saved));
+	child_fail(errfd, "exec `%s`: %s", file, saved == ENOENT ?
+		   "executable file not found in $PATH" : errno_words(saved));
 }
 
 static __attribute__((noreturn)) void child(struct proc *p, const char *slave, int errfd)
@@ -296,13 +304,6 @@ static int proc_start(struct proc *p, struct ign_err *err)
 	char slave[64] = "", msg[512];
 	int r, errpipe[2];
 
-	if (p->is_main) {
-		if (p->spec->hostname &&
-		    sethostname(p->spec->hostname, strlen(p->spec->hostname)) < 0)
-			return ign_err_set(err, errno, "hostname `%s`", p->spec->hostname);
-		if ((r = rootfs_mount_all(p->spec, err)) < 0)
-			return r;
-	}
 	if (p->spec->terminal && (r = open_pty(p, slave, sizeof(slave), err)) < 0)
 		return r;
 	if (pipe2(errpipe, O_CLOEXEC) < 0)
@@ -420,6 +421,52 @@ static int msg_proc(const struct ign_json *m, struct proc **out, struct ign_err 
 	return 0;
 }
 
+/* The main process's hostname, network and mounts. */
+static int container_setup(const struct spec *s, struct ign_err *err)
+{
+	int r;
+
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return ign_err_set(err, errno, "hostname `%s`", s->hostname);
+	if ((r = net_setup(&s->net, err)) < 0)
+		return r;
+	return rootfs_mount_all(s, err);
+}
+
+/*
+ * The program must be there when the process is created (as runc checks at
+ * create): "executable file not found in $PATH" then reaches the caller of
+ * create, which podman turns into 127.
+ */
+static int find_program(const struct spec *s, struct ign_err *err)
+{
+	const char *file = s->argv[0], *path = DEFAULT_PATH;
+	char full[4096];
+	int saved = ENOENT;
+
+	if (strchr(file, '/')) {
+		if (access(file, X_OK) == 0)
+			return 0;
+		return ign_err_setx(err, errno, "exec `%s`: %s", file, errno_words(errno));
+	}
+	for (const char **e = s->envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	for (const char *d = path; *d;) {
+		const char *end = strchrnul(d, ':');
+		int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - d), d, file);
+		struct stat st;
+		if (n > 0 && n < (int)sizeof(full) && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(full, X_OK) == 0)
+				return 0;
+			saved = EACCES;
+		}
+		d = *end ? end + 1 : end;
+	}
+	return ign_err_setx(err, saved, "exec `%s`: %s", file, saved == ENOENT ?
+			    "executable file not found in $PATH" : errno_words(saved));
+}
+
 static int do_spawn(int fd, struct ign_json *m, struct ign_err *err)
 {
 	const char *id;
@@ -463,6 +510,13 @@ static int do_spawn(int fd, struct ign_json *m, struct ign_err *err)
 	r = spec_parse(m, &p->spec, err);
 	m = NULL;
 	if (r < 0) {
+		free(p);
+		return r;
+	}
+	/* As OCI's create: everything but the process is in place before start. */
+	if ((is_main && (r = container_setup(p->spec, err)) < 0) ||
+	    (r = find_program(p->spec, err)) < 0) {
+		spec_free(p->spec);
 		free(p);
 		return r;
 	}

@@ -129,6 +129,33 @@ static int make_target(const struct spec_mount *m, struct ign_err *err)
 	return 0;
 }
 
+/* A file the host copied in (podman's /etc/hosts...): written into the tmpfs upper layer. */
+static int write_file(const struct spec_mount *m, struct ign_err *err)
+{
+	char parent[PATH_MAX];
+	int r;
+
+	snprintf(parent, sizeof(parent), "%s", m->destination);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = 0;
+		if ((r = ign_mkdir_p(parent, 0755)) < 0)
+			return ign_err_set(err, -r, "mkdir `%s`", parent);
+	}
+	unlink(m->destination);  /* a symlink in the image (resolv.conf) is replaced, not followed */
+	int fd = open(m->destination, O_CREAT | O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      m->file_mode);
+	if (fd < 0)
+		return ign_err_set(err, errno, "create `%s`", m->destination);
+	r = ign_write_all(fd, m->file_data, strlen(m->file_data));
+	if (r == 0 && fchmod(fd, m->file_mode) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0)
+		return ign_err_set(err, -r, "write `%s`", m->destination);
+	return 0;
+}
+
 int rootfs_mount_all(const struct spec *s, struct ign_err *err)
 {
 	for (unsigned i = 0; i < s->nmounts; i++) {
@@ -137,6 +164,11 @@ int rootfs_mount_all(const struct spec *s, struct ign_err *err)
 
 		if (already_mounted(m))
 			continue;
+		if (m->file_data) {
+			if ((r = write_file(m, err)) < 0)
+				return ign_err_wrap(err, "mounts[%u]", i);
+			continue;
+		}
 		if ((r = make_target(m, err)) < 0)
 			return ign_err_wrap(err, "mounts[%u]", i);
 		unsigned long flags = m->flags & ~MS_REMOUNT;

@@ -225,10 +225,45 @@ static int parse_mounts(const struct ign_json *arr, struct spec *s, struct ign_e
 		    (ign_json_member(j, "source") &&
 		     (r = get_string(j, "source", path, &m->source, err)) < 0))
 			return r;
+		if (!strcmp(m->type, "ign-file")) {
+			uint64_t mode = 0644;
+			if ((r = get_string(j, "data", path, &m->file_data, err)) < 0 ||
+			    (ign_json_member(j, "mode") &&
+			     (r = get_uint(j, "mode", path, 07777, &mode, err)) < 0))
+				return r;
+			m->file_mode = (unsigned)mode;
+		}
 		strcat(path, ".options");
 		if ((r = spec_mount_options(ign_json_member(j, "options"), path, m, err)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int parse_network(const struct ign_json *n, struct spec_net *net, struct ign_err *err)
+{
+	const struct ign_json *addrs = ign_json_member(n, "addresses");
+	uint64_t mtu = 0;
+	int r;
+
+	if (!n)
+		return 0;
+	if (ign_json_type(n) != IGN_JSON_OBJECT)
+		return ign_err_setx(err, EINVAL, "network: expected an object");
+	net->present = 1;
+	if (addrs && (ign_json_type(addrs) != IGN_JSON_ARRAY || ign_json_len(addrs) > 1))
+		return ign_err_setx(err, EINVAL, "network.addresses: expected an array of at most "
+				    "one IPv4 address");
+	if (ign_json_len(addrs) &&
+	    (r = ign_json_string(ign_json_index(addrs, 0), "network.addresses[0]", &net->address,
+				 err)) < 0)
+		return r;
+	if (ign_json_member(n, "gateway") &&
+	    (r = get_string(n, "gateway", "network", &net->gateway, err)) < 0)
+		return r;
+	if (ign_json_member(n, "mtu") && (r = get_uint(n, "mtu", "network", 65535, &mtu, err)) < 0)
+		return r;
+	net->mtu = (unsigned)mtu;
 	return 0;
 }
 
@@ -254,7 +289,8 @@ int spec_parse(struct ign_json *msg, struct spec **out, struct ign_err *err)
 	    (ign_json_member(p, "cwd") && (r = get_string(p, "cwd", "process", &s->cwd, err)) < 0) ||
 	    (r = parse_user(ign_json_member(p, "user"), s, err)) < 0 ||
 	    (r = parse_rlimits(ign_json_member(p, "rlimits"), s, err)) < 0 ||
-	    (r = parse_mounts(ign_json_member(msg, "mounts"), s, err)) < 0)
+	    (r = parse_mounts(ign_json_member(msg, "mounts"), s, err)) < 0 ||
+	    (r = parse_network(ign_json_member(msg, "network"), &s->net, err)) < 0)
 		goto fail;
 	if (s->cwd[0] != '/') {
 		r = ign_err_setx(err, EINVAL, "process.cwd: `%s` is not absolute", s->cwd);

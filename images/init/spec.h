@@ -26,9 +26,19 @@ struct spec_rlimit {
 
 struct spec_mount {
 	const char *destination, *type, *source;
+	const char *file_data;   /* type "ign-file": the file's contents */
+	unsigned file_mode;
 	unsigned long flags;     /* MS_* from the options */
 	unsigned long propagation;  /* MS_PRIVATE, MS_SHARED...; 0: none */
 	char *data;              /* the options mount(2) does not know as flags */
+};
+
+/* The guest's network interface, as the host found the container's (main process only). */
+struct spec_net {
+	int present;
+	const char *address;     /* "10.88.0.4/16" */
+	const char *gateway;     /* "" or NULL: none */
+	unsigned mtu;
 };
 
 struct spec {
@@ -46,6 +56,7 @@ struct spec {
 	const char *hostname;    /* NULL: leave it */
 	struct spec_mount mounts[SPEC_MAX_MOUNTS];
 	unsigned nmounts;
+	struct spec_net net;
 };
 
 /* Takes msg (a "spawn" message) whether it succeeds or not. */

@@ -167,6 +167,17 @@ struct ign_jgen *ign_jgen_new(void)
 	return jg;
 }
 
+struct ign_jgen *ign_jgen_new_pretty(void)
+{
+	struct ign_jgen *jg = ign_jgen_new();
+
+	if (jg) {
+		yajl_gen_config(jg->g, yajl_gen_beautify, 1);
+		yajl_gen_config(jg->g, yajl_gen_indent_string, "  ");
+	}
+	return jg;
+}
+
 void ign_jgen_free(struct ign_jgen *g)
 {
 	if (!g)
@@ -192,6 +203,35 @@ void ign_jgen_null(struct ign_jgen *g) { jgen_check(g, yajl_gen_null(g->g)); }
 void ign_jgen_string(struct ign_jgen *g, const char *s)
 {
 	jgen_check(g, yajl_gen_string(g->g, (const unsigned char *)s, strlen(s)));
+}
+
+void ign_jgen_node(struct ign_jgen *g, const struct ign_json *node)
+{
+	yajl_val v = NODE(node);
+
+	if (!v || YAJL_IS_NULL(v)) {
+		ign_jgen_null(g);
+	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+		ign_jgen_bool(g, YAJL_IS_TRUE(v));
+	} else if (YAJL_IS_INTEGER(v)) {
+		ign_jgen_int(g, YAJL_GET_INTEGER(v));
+	} else if (YAJL_IS_NUMBER(v)) {
+		jgen_check(g, yajl_gen_double(g->g, YAJL_GET_DOUBLE(v)));
+	} else if (YAJL_IS_STRING(v)) {
+		ign_jgen_string(g, YAJL_GET_STRING(v));
+	} else if (YAJL_IS_ARRAY(v)) {
+		ign_jgen_array_open(g);
+		for (size_t i = 0; i < v->u.array.len; i++)
+			ign_jgen_node(g, (const struct ign_json *)v->u.array.values[i]);
+		ign_jgen_array_close(g);
+	} else {
+		ign_jgen_map_open(g);
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			ign_jgen_string(g, v->u.object.keys[i]);
+			ign_jgen_node(g, (const struct ign_json *)v->u.object.values[i]);
+		}
+		ign_jgen_map_close(g);
+	}
 }
 
 char *ign_jgen_finish(struct ign_jgen *g)

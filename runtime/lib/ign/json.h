@@ -50,6 +50,7 @@ int ign_json_int64(const struct ign_json *node, const char *path, int64_t *out,
 int ign_json_bool(const struct ign_json *node, const char *path, int *out, struct ign_err *err);
 
 struct ign_jgen *ign_jgen_new(void);
+struct ign_jgen *ign_jgen_new_pretty(void);  /* indented, for people (runc's `state`) */
 void ign_jgen_free(struct ign_jgen *g);
 void ign_jgen_map_open(struct ign_jgen *g);
 void ign_jgen_map_close(struct ign_jgen *g);
@@ -59,6 +60,8 @@ void ign_jgen_string(struct ign_jgen *g, const char *s);
 void ign_jgen_int(struct ign_jgen *g, long long v);
 void ign_jgen_bool(struct ign_jgen *g, int v);
 void ign_jgen_null(struct ign_jgen *g);
+/* A copy of a parsed value (and everything under it). */
+void ign_jgen_node(struct ign_jgen *g, const struct ign_json *node);
 /* Returns a malloc'd copy of the document, or NULL if it is incomplete or invalid. */
 char *ign_jgen_finish(struct ign_jgen *g);
 

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * delete [--force] ID: a stopped or created container goes; a running one
+ * only with --force (its shim, and so its VM, is killed first). Then the
+ * poststop hooks. A damaged state directory goes with --force.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
+{
+	static const struct option longs[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	struct container c;
+	int force = 0, opt, r;
+
+	while ((opt = getopt_long(argc, argv, "+f", longs, NULL)) != -1) {
+		if (opt != 'f')
+			return ign_err_setx(err, EINVAL, "delete: bad option");
+		force = 1;
+	}
+	if (optind != argc - 1)
+		return ign_err_setx(err, EINVAL, "delete: want exactly one container id");
+	if ((r = container_load(g, argv[optind], &c, err)) < 0) {
+		struct stat sb;
+		if (r != -ENOENT && force && c.dir[0] && stat(c.dir, &sb) == 0)
+			return container_remove(c.dir, err);
+		return r;
+	}
+	if (c.st.status == IGN_RUNNING && !force) {
+		r = ign_err_setx(err, EBUSY, "cannot delete container `%s` that is not stopped: "
+				 "running (use --force)", c.st.id);
+		goto out;
+	}
+	shim_kill_wait(&c.st);
+	if ((r = container_remove(c.dir, err)) < 0)
+		goto out;
+	struct ign_oci_config cfg;
+	if (ign_oci_load(c.st.bundle, &cfg, NULL) == 0) {
+		struct ign_err herr = { 0 };
+		c.st.status = IGN_STOPPED;
+		if (hooks_run(&cfg, IGN_HOOK_POSTSTOP, &c.st, &herr) < 0)
+			fprintf(stderr, "ign-runtime: warning: %s\n", herr.msg);
+		ign_oci_free(&cfg);
+	}
+out:
+	container_free(&c);
+	return r;
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mounts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ign/cleanup.h"
+#include "ign/fdio.h"
+#include "rootimg.h"
+
+static int has_option(const struct ign_json *opts, const char *want)
+{
+	for (size_t i = 0; i < ign_json_len(opts); i++) {
+		const char *s;
+		if (ign_json_string(ign_json_index(opts, i), "", &s, NULL) == 0 && !strcmp(s, want))
+			return 1;
+	}
+	return 0;
+}
+
+static void options(struct ign_jgen *g, const struct ign_json *opts)
+{
+	ign_jgen_string(g, "options");
+	if (opts)
+		ign_jgen_node(g, opts);
+	else
+		ign_jgen_array_open(g), ign_jgen_array_close(g);
+}
+
+static void simple(struct ign_jgen *g, const char *type, const char *source, const char *dst,
+		   const struct ign_json *opts)
+{
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, type);
+	ign_jgen_string(g, "source"), ign_jgen_string(g, source);
+	ign_jgen_string(g, "destination"), ign_jgen_string(g, dst);
+	options(g, opts);
+	ign_jgen_map_close(g);
+}
+
+static int file(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
+		const struct stat *st, struct ign_err *err)
+{
+	cleanup_free char *data = NULL;
+	size_t len;
+	int r;
+
+	if ((r = ign_read_file(m->source, IGN_FILE_MAX, &data, &len, err)) < 0)
+		return ign_err_wrap(err, "mounts[%u] (%s)", i, m->destination);
+	if (strlen(data) != len)
+		return ign_err_setx(err, ENOTSUP, "mounts[%u]: `%s` on `%s`: binary files cannot be "
+				    "carried into the VM yet (only text up to %d KiB)", i, m->source,
+				    m->destination, IGN_FILE_MAX / 1024);
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, "ign-file");
+	ign_jgen_string(g, "destination"), ign_jgen_string(g, m->destination);
+	ign_jgen_string(g, "mode"), ign_jgen_int(g, st->st_mode & 07777);
+	ign_jgen_string(g, "data"), ign_jgen_string(g, data);
+	options(g, m->options);
+	ign_jgen_map_close(g);
+	return 0;
+}
+
+static int volume(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
+		  const char *cache, char letter, struct ign_volumes *vols, struct ign_err *err)
+{
+	struct ign_rootimg o = { .rootfs = m->source, .cache_dir = cache, .fs = IGN_FS_EROFS,
+				 .progress_fd = -1 };
+	char dev[16];
+	int cached, r;
+
+	if (vols->ndisks == IGN_VOLUME_DISKS)
+		return ign_err_setx(err, ENOSPC, "mounts[%u] (%s): at most %d read-only directory "
+				    "mounts", i, m->destination, IGN_VOLUME_DISKS);
+	if ((r = ign_rootimg_get(&o, &vols->disks[vols->ndisks], &cached, err)) < 0)
+		return ign_err_wrap(err, "mounts[%u] (%s)", i, m->destination);
+	snprintf(dev, sizeof(dev), "/dev/vd%c", letter + vols->ndisks++);
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, "erofs");
+	ign_jgen_string(g, "source"), ign_jgen_string(g, dev);
+	ign_jgen_string(g, "destination"), ign_jgen_string(g, m->destination);
+	ign_jgen_string(g, "options");
+	ign_jgen_array_open(g);
+	ign_jgen_string(g, "ro");  /* the disk is read-only: a read-write mount is refused */
+	ign_jgen_array_close(g);
+	ign_jgen_map_close(g);
+	return 0;
+}
+
+int ign_mounts_translate(const struct ign_oci_config *cfg, const char *image_cache,
+			 char first_disk, struct ign_jgen *g, struct ign_volumes *vols,
+			 struct ign_err *err)
+{
+	memset(vols, 0, sizeof(*vols));
+	ign_jgen_array_open(g);
+	for (unsigned i = 0; i < cfg->nmounts; i++) {
+		const struct ign_oci_mount *m = &cfg->mounts[i];
+		int bind = !strcmp(m->type, "bind") || has_option(m->options, "bind") ||
+			   has_option(m->options, "rbind");
+		struct stat st;
+		int r;
+
+		if (!bind) {
+			const char *type = !strcmp(m->type, "cgroup") ? "cgroup2" : m->type;
+			simple(g, type, m->source[0] ? m->source : type, m->destination, m->options);
+			continue;
+		}
+		if (!strcmp(m->destination, "/dev/shm")) {
+			simple(g, "tmpfs", "shm", "/dev/shm", NULL);
+			continue;
+		}
+		if (stat(m->source, &st) < 0)
+			return ign_err_set(err, errno, "mounts[%u]: bind source `%s` of `%s`", i,
+					   m->source, m->destination);
+		if (S_ISREG(st.st_mode)) {
+			if ((r = file(g, i, m, &st, err)) < 0)
+				return r;
+		} else if (S_ISDIR(st.st_mode) && has_option(m->options, "ro")) {
+			if (!image_cache)
+				return ign_err_setx(err, ENOTSUP, "mounts[%u]: no image cache for `%s`",
+						    i, m->source);
+			if ((r = volume(g, i, m, image_cache, first_disk, vols, err)) < 0)
+				return r;
+		} else if (S_ISDIR(st.st_mode)) {
+			return ign_err_setx(err, ENOTSUP, "mounts[%u]: the writable directory `%s` on "
+					    "`%s` cannot be shared with the VM yet (no shared file "
+					    "system); mount it read-only (podman: -v SRC:DST:ro)",
+					    i, m->source, m->destination);
+		} else {
+			return ign_err_setx(err, ENOTSUP, "mounts[%u]: `%s` on `%s` is not a regular "
+					    "file or a directory; devices and sockets cannot be "
+					    "passed into the VM", i, m->source, m->destination);
+		}
+	}
+	ign_jgen_array_close(g);
+	return 0;
+}
+
+void ign_volumes_free(struct ign_volumes *v)
+{
+	for (unsigned i = 0; i < v->ndisks; i++)
+		free(v->disks[i]);
+	v->ndisks = 0;
+}

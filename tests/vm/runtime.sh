@@ -1,0 +1,200 @@
+# ign-runtime and ign-shim as a runc-style caller drives them: bundles made
+# from the busybox rootfs, every command, real ptys and stdio. Sourced after
+# lib.sh; needs python3 (bundle edits) from the host root L1 mounts.
+RT="$D/prefix/bin/ign-runtime"
+ROOT=$T/rt-root
+export IGN_CACHE=$T/rt-cache
+export PATH="$D:$PATH"   # consock
+
+# bundle NAME PYTHON: $T/NAME with `ign-runtime spec`'s config, edited by
+# PYTHON (c is the config dict), root.path pointing at the busybox rootfs.
+bundle() {
+	mkdir -p "$T/$1"
+	rm -f "$T/$1/config.json"
+	"$RT" spec --bundle "$T/$1"
+	python3 - "$T/$1/config.json" "$D/rootfs" "$2" <<'PY'
+import json, sys
+p, rootfs, code = sys.argv[1:4]
+c = json.load(open(p))
+c["root"]["path"] = rootfs
+c["process"]["terminal"] = False
+exec(code)
+json.dump(c, open(p, "w"), indent=1)
+PY
+}
+rt() { timeout "$TMO" "$RT" --root "$ROOT" "$@"; }
+# status ID: the container's status per `state`, or "gone"
+status() { rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || echo gone; }
+want_status() { s=$(status "$1"); [ "$s" = "$2" ] || bad="$bad status of $1 is $s, want $2;"; }
+wait_status() {  # wait_status ID STATUS: up to 60 s
+	i=0
+	while [ "$(status "$1")" != "$2" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+}
+
+case_begin rt_lifecycle
+bundle lc 'c["process"]["args"] = ["sh", "-c", "echo started; exec sleep 1000"]'
+rt create --bundle "$T/lc" --pid-file "$T/lc.pid" lc >"$T/lc.out" 2>&1 </dev/null
+echo $? >"$T/lc.rc"
+want_rc lc 0
+want_status lc created
+pid=$(cat "$T/lc.pid")
+[ "$(wc -l <"$T/lc.pid")" = 0 ] || bad="$bad pid file ends with a newline;"
+rt state lc | grep -q "\"pid\": $pid" || bad="$bad state's pid is not the pid file's $pid;"
+kill -0 "$pid" 2>/dev/null || bad="$bad pid $pid is not alive after create;"
+grep -q started "$T/lc.out" && bad="$bad the process ran before start;"
+rt start lc || bad="$bad start failed;"
+want_status lc running
+i=0; until grep -q started "$T/lc.out" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q started "$T/lc.out" || bad="$bad no output of the started process;"
+rt start lc 2>"$T/lc.err" && bad="$bad a second start succeeded;"
+grep -q "already running" "$T/lc.err" || bad="$bad second start: $(cat "$T/lc.err");"
+rt delete lc 2>"$T/lc.err" && bad="$bad delete of a running container succeeded;"
+want_status lc running
+rt kill lc KILL || bad="$bad kill KILL failed;"
+wait_status lc stopped
+want_status lc stopped
+rt state lc | grep -q '"pid": 0' || bad="$bad a stopped container's pid is not 0;"
+kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)" != Z ] && bad="$bad shim $pid still runs;"
+rt kill lc 2>/dev/null && bad="$bad kill of a stopped container succeeded;"
+rt delete lc || bad="$bad delete failed;"
+rt state lc 2>"$T/lc.err" && bad="$bad state after delete succeeded;"
+grep -q "does not exist" "$T/lc.err" || bad="$bad state of a deleted container: $(cat "$T/lc.err");"
+[ -e "$ROOT/lc" ] && bad="$bad state directory left;"
+check rt_lifecycle "create (pid file, no newline), state, start, kill KILL, stopped with pid 0, delete; wrong states refused" lc
+
+case_begin rt_run_status
+bundle st 'c["process"]["args"] = ["sh", "-c", "echo out; echo err >&2; exit 3"]'
+rt run --bundle "$T/st" st3 >"$T/st.out" 2>"$T/st.err" </dev/null
+echo $? >"$T/st.rc"
+want_rc st 3
+[ "$(cat "$T/st.out")" = out ] || bad="$bad stdout is not exactly out;"
+grep -q '^err$' "$T/st.err" || bad="$bad no err on stderr;"
+[ -e "$ROOT/st3" ] && bad="$bad run left its state behind;"
+bundle sk 'c["process"]["args"] = ["sh", "-c", "kill -KILL $$"]'
+rt run --bundle "$T/sk" sk >"$T/sk.out" 2>&1 </dev/null
+echo $? >"$T/sk.rc"
+want_rc sk 137
+check rt_run_status "run: exit 3 gives 3 with stdout/stderr apart; killed by SIGKILL gives 137" st
+
+case_begin rt_stdin
+head -c 1048576 /dev/urandom >"$T/in.bin"
+want=$(sha256sum <"$T/in.bin" | cut -d' ' -f1)
+bundle in 'c["process"]["args"] = ["sha256sum"]'
+rt run --bundle "$T/in" in <"$T/in.bin" >"$T/in.out" 2>&1
+echo $? >"$T/in.rc"
+want_rc in 0
+grep -q "$want" "$T/in.out" || bad="$bad the guest's sha256 differs;"
+check rt_stdin "1 MiB of the caller's stdin reaches the workload (sha256)" in
+
+case_begin rt_exec
+bundle ex 'c["process"]["args"] = ["sleep", "1000"]'
+rt run --detach --bundle "$T/ex" ex </dev/null >/dev/null 2>&1 || bad="$bad run --detach failed;"
+rt exec ex sh -c 'echo from-exec; exit 4' >"$T/ex.out" 2>&1 </dev/null
+echo $? >"$T/ex.rc"
+want_rc ex 4
+want_out ex from-exec
+cat >"$T/ex-proc.json" <<'JSON'
+{"args": ["sh", "-c", "echo detached >/tmp/mark; sleep 1000"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}
+JSON
+rt exec --detach --pid-file "$T/ex.pid" --process "$T/ex-proc.json" ex </dev/null >/dev/null 2>&1 ||
+	bad="$bad exec --detach failed;"
+epid=$(cat "$T/ex.pid" 2>/dev/null)
+kill -0 "$epid" 2>/dev/null || bad="$bad exec pid $epid is not alive;"
+sleep 1
+rt exec ex cat /tmp/mark >"$T/ex2.out" 2>&1 </dev/null
+grep -q detached "$T/ex2.out" || bad="$bad the detached process did not run;"
+kill -TERM "$epid" 2>/dev/null
+i=0; while kill -0 "$epid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$epid/stat 2>/dev/null)" != Z ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -ge 100 ] && bad="$bad SIGTERM to the exec pid did not end it;"
+rt exec ex nosuchprogram >"$T/ex3.out" 2>&1 </dev/null
+echo $? >"$T/ex3.rc"
+want_rc ex3 255
+want_out ex3 "executable file not found in \$PATH"
+rt delete --force ex || bad="$bad delete --force failed;"
+[ -e "$ROOT/ex" ] && bad="$bad state left after delete --force;"
+check rt_exec "exec: status 4 and output; --detach --pid-file --process, signalled through its pid; a missing program names itself" ex
+
+case_begin rt_console
+bundle tt 'c["process"]["terminal"] = True; c["process"]["args"] = ["sh", "-c", "tty; echo TERM=$TERM; stty size"]; c["process"]["consoleSize"] = {"height": 30, "width": 100}'
+consock "$T/tt.sock" >"$T/tt.out" 2>"$T/tt.err" </dev/null &
+cpid=$!
+sleep 0.5
+rt run --console-socket "$T/tt.sock" --bundle "$T/tt" tt >"$T/tt.run" 2>&1 </dev/null
+echo $? >"$T/tt.rc"
+i=0; while kill -0 $cpid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill $cpid 2>/dev/null
+want_rc tt 0
+want_out tt /dev/pts/
+want_out tt TERM=xterm
+want_out tt "30 100"
+grep -q "got /dev/pts" "$T/tt.err" || bad="$bad the console socket got no pty;"
+check rt_console "process.terminal: a pty master over --console-socket; the guest sees a tty of the given size" tt
+
+case_begin rt_errors
+bundle bad 'c["process"]["args"] = "sh"'
+rt --log "$T/bad.log" --log-format json create --bundle "$T/bad" bad >"$T/bad.out" 2>&1
+echo $? >"$T/bad.rc"
+want_rc bad 1
+want_out bad "process.args: expected an array"
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["level"]=="error" and "process.args" in o["msg"] and o["time"]' "$T/bad.log" ||
+	bad="$bad --log-format json did not write one {level,msg,time} object;"
+[ -e "$ROOT/bad" ] && bad="$bad a failed create left state;"
+bundle nok 'c["process"]["args"] = ["true"]'
+IGN_KERNEL=/nonexistent/vmlinux rt create --bundle "$T/nok" nok >"$T/nok.out" 2>&1
+want_out nok "IGN_KERNEL=./nonexistent/vmlinux."
+[ -e "$ROOT/nok" ] && bad="$bad a create without a kernel left state;"
+rt kill nosuch 2>&1 | grep -q "does not exist" || bad="$bad kill of an unknown id does not say it does not exist;"
+bundle nf 'c["process"]["args"] = ["nosuchprogram"]'
+rt create --bundle "$T/nf" nf </dev/null >/dev/null 2>&1 || bad="$bad create nf failed;"
+rt --log "$T/nf.log" --log-format json start nf >"$T/nf.out" 2>&1 && bad="$bad start of a missing program succeeded;"
+want_out nf "executable file not found in \$PATH"
+wait_status nf stopped
+want_status nf stopped
+rt delete nf || bad="$bad delete nf failed;"
+check rt_errors "malformed config, missing kernel, unknown id, missing program: clear errors, JSON log, no state left" bad
+
+case_begin rt_hooks
+printf '#!/bin/sh\ncat >"%s/hook.$1"\n' "$T" >"$T/hook.sh"
+chmod +x "$T/hook.sh"
+bundle hk "c['process']['args'] = ['true']; c['hooks'] = {k: [{'path': '$T/hook.sh', 'args': ['hook.sh', k]}] for k in ['prestart', 'createRuntime', 'poststart', 'poststop']}"
+rt run --bundle "$T/hk" hk </dev/null >"$T/hk.out" 2>&1
+echo $? >"$T/hk.rc"
+want_rc hk 0
+for k in prestart createRuntime poststart; do
+	grep -q '"id":"hk"' "$T/hook.$k" 2>/dev/null || bad="$bad no state on $k's stdin;"
+done
+rt run --keep --bundle "$T/hk" hk2 </dev/null >/dev/null 2>&1
+rt delete hk2
+grep -q '"status":"stopped"' "$T/hook.poststop" 2>/dev/null || bad="$bad poststop did not see a stopped state;"
+check rt_hooks "prestart, createRuntime, poststart, poststop hooks run on the host with the state on stdin" hk
+
+case_begin rt_mounts
+mkdir -p "$T/vol"
+echo "volume file" >"$T/vol/data"
+echo "hosts from the host" >"$T/hostsfile"
+bundle mt "c['process']['args'] = ['sh', '-c', 'cat /etc/hosts /vol/data; echo x > /vol/y 2>/dev/null && echo WRITABLE']; c['mounts'] += [{'destination': '/etc/hosts', 'type': 'bind', 'source': '$T/hostsfile', 'options': ['rbind', 'ro']}, {'destination': '/vol', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'ro']}]"
+rt run --bundle "$T/mt" mt </dev/null >"$T/mt.out" 2>&1
+echo $? >"$T/mt.rc"
+want_rc mt 0
+want_out mt "hosts from the host"
+want_out mt "volume file"
+grep -q WRITABLE "$T/mt.out" && bad="$bad the read-only volume was writable;"
+bundle rw "c['process']['args'] = ['true']; c['mounts'] += [{'destination': '/vol', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'rw']}]"
+rt create --bundle "$T/rw" rw </dev/null >"$T/rw.out" 2>&1 && bad="$bad a writable directory mount was accepted;"
+want_out rw "cannot be shared with the VM yet"
+[ -e "$ROOT/rw" ] && bad="$bad the refused create left state;"
+check rt_mounts "bind mounts: a file copied in, a read-only directory as an erofs disk; a writable directory refused by name" mt
+
+case_begin rt_list
+bundle ls1 'c["process"]["args"] = ["sleep", "1000"]'
+rt create --bundle "$T/ls1" lsa </dev/null >/dev/null 2>&1
+rt create --bundle "$T/ls1" lsb </dev/null >/dev/null 2>&1
+rt create --bundle "$T/ls1" lsa </dev/null >"$T/ls.dup" 2>&1 && bad="$bad a second create with one id succeeded;"
+grep -q "already exists" "$T/ls.dup" || bad="$bad duplicate id: $(cat "$T/ls.dup");"
+rt list >"$T/ls.out"
+grep -q "^lsa .*created" "$T/ls.out" && grep -q "^lsb .*created" "$T/ls.out" || bad="$bad list lacks lsa/lsb;"
+rt list -f json | python3 -c 'import json,sys; ids=sorted(s["id"] for s in json.load(sys.stdin)); assert ids==["lsa","lsb"], ids' ||
+	bad="$bad list -f json;"
+rt delete lsa && rt delete lsb || bad="$bad delete of created containers failed;"
+[ -z "$(ls "$ROOT")" ] || bad="$bad state root not empty: $(ls "$ROOT");"
+check rt_list "list (table, json), duplicate ids refused, created containers deleted" ls
