@@ -54,6 +54,7 @@ fuzz: deps
 bench: build kernel
 	bench/boot.sh $(BUILD) $(KERNEL_DIR)
 	bench/io.sh $(BUILD) $(KERNEL_DIR)
+	bench/runtime.sh $(BUILD) $(KERNEL_DIR)
 
 install: build kernel
 	$(SUDO) cmake --install $(BUILD) --prefix $(PREFIX)

@@ -6,4 +6,4 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export IGN_L1_TIMEOUT=${IGN_L1_TIMEOUT:-900}
-IGN_L1_QEMU=${IGN_BENCH_QEMU:-1} exec "$here/../tests/vm/run.sh" "$1" "$2" "$here/boot-in-vm.sh"
+exec "$here/../tests/vm/run.sh" "$1" "$2" "$here/boot-in-vm.sh"
