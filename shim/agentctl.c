@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "proc.h"
 #include "ign/cleanup.h"
 #include "ign/err.h"
 #include "ign/fdio.h"
 #include "ign/json.h"
-#include "ign/relay.h"
 
 #define MAX_ENV 64
 #define MAX_MOUNTS 16
@@ -231,78 +231,49 @@ static char *spawn_message(const struct opts *o)
 	return text;
 }
 
-static int simple_call(struct ign_agent *a, const char *type, const char *id, const char *k1,
-		       long long v1, const char *k2, long long v2, struct ign_json **reply,
-		       struct ign_err *err)
-{
-	struct ign_jgen *g = ign_jgen_new();
-
-	ign_jgen_map_open(g);
-	ign_jgen_string(g, "type"), ign_jgen_string(g, type);
-	ign_jgen_string(g, "id"), ign_jgen_string(g, id);
-	if (k1)
-		ign_jgen_string(g, k1), ign_jgen_int(g, v1);
-	if (k2)
-		ign_jgen_string(g, k2), ign_jgen_int(g, v2);
-	ign_jgen_map_close(g);
-	cleanup_free char *text = ign_jgen_finish(g);
-	ign_jgen_free(g);
-	return ign_agent_call(a, text, reply, err);
-}
-
 /*
- * Relays until the process has exited and its output has ended. The guest's
- * streams are non-blocking, so a full stdin stream never stops the output
- * from being read (the process may be waiting for us to read it).
+ * Relays until the process has exited and its output has ended; the guest's
+ * streams are non-blocking (proc.c), so a full stdin stream never stops the
+ * output from being read.
  */
-static int relay(struct ign_agent *a, const struct opts *o, int streams[3], int *status,
+static int relay(struct ign_agent *a, const struct opts *o, struct ign_proc *p, int *status,
 		 struct ign_err *err)
 {
-	static struct ign_relay rel[3];  /* stdin, stdout, stderr (or pty in, pty out) */
-	int exited = 0, r;
-
-	for (int i = 0; i < 3; i++)
-		if (streams[i] >= 0)
-			fcntl(streams[i], F_SETFL, O_NONBLOCK);
-	ign_relay_init(&rel[0], STDIN_FILENO, streams[0], !o->tty);
-	ign_relay_init(&rel[1], streams[1], STDOUT_FILENO, 0);
-	ign_relay_init(&rel[2], o->tty ? -1 : streams[2], STDERR_FILENO, 0);
 	for (;;) {
 		if (winch && o->tty) {
 			struct winsize ws;
 			winch = 0;
 			if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-				simple_call(a, "resize", o->id, "height", ws.ws_row, "width", ws.ws_col,
-					    NULL, err);
+				ign_proc_resize(p, ws.ws_row, ws.ws_col, err);
 		}
-		exited = exited || ign_agent_exited(a, o->id, status);
-		if (exited && ign_relay_done(&rel[1]) && ign_relay_done(&rel[2]))
+		ign_proc_check_exit(p);
+		if (ign_proc_done(p)) {
+			*status = p->status;
 			return 0;
-		struct pollfd p[4];
-		for (int i = 0; i < 3; i++)
-			ign_relay_pollfd(&rel[i], &p[i]);
-		p[3] = (struct pollfd){ .fd = exited ? -1 : a->ctl, .events = POLLIN };
-		if (poll(p, 4, -1) < 0) {
+		}
+		struct pollfd fds[1 + IGN_PROC_NFDS];
+		fds[0] = (struct pollfd){ .fd = p->exited ? -1 : a->ctl, .events = POLLIN };
+		ign_proc_pollfds(p, &fds[1]);
+		if (poll(fds, 1 + IGN_PROC_NFDS, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return ign_err_set(err, errno, "poll");
 		}
-		for (int i = 0; i < 3; i++)
-			if (p[i].revents)
-				ign_relay_step(&rel[i]);
-		if (p[3].revents) {
-			if ((r = ign_agent_read_event(a, err)) < 0)
+		if (fds[0].revents) {
+			if (ign_agent_read_event(a, err) < 0)
 				return ign_err_wrap(err, "waiting for process `%s`", o->id);
-			if (ign_agent_exited(a, o->id, status) && !o->exec)
+			ign_proc_check_exit(p);
+			if (p->exited && !o->exec)
 				ign_agent_close(a);  /* lets the guest power off at once */
 		}
+		ign_proc_step(p, &fds[1]);
 	}
 }
 
 static int run(struct opts *o, int *status, struct ign_err *err)
 {
 	struct ign_agent a;
-	int streams[3] = { -1, -1, -1 };
+	struct ign_proc p = { .streams = { -1, -1, -1 } };
 	char exec_id[32];
 	int r;
 
@@ -313,18 +284,12 @@ static int run(struct opts *o, int *status, struct ign_err *err)
 	if ((r = ign_agent_open(&a, o->vsock, o->timeout_ms, err)) < 0)
 		return r;
 	cleanup_free char *spawn = spawn_message(o);
-	if (!spawn || (r = ign_agent_call(&a, spawn, NULL, err)) < 0)
+	if (!spawn) {
+		r = ign_err_setx(err, EINVAL, "cannot encode the spawn message");
 		goto out;
-	if (o->tty) {
-		if ((r = ign_agent_attach(&a, o->id, "pty", &streams[0], err)) < 0)
-			goto out;
-		streams[1] = streams[0];
-	} else {
-		static const char *names[3] = { "stdin", "stdout", "stderr" };
-		for (int i = 0; i < 3; i++)
-			if ((r = ign_agent_attach(&a, o->id, names[i], &streams[i], err)) < 0)
-				goto out;
 	}
+	if ((r = ign_proc_spawn(&a, o->id, o->tty, spawn, &p, err)) < 0)
+		goto out;
 	struct termios saved, raw;
 	int restore = o->tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (restore) {
@@ -333,14 +298,27 @@ static int run(struct opts *o, int *status, struct ign_err *err)
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 		signal(SIGWINCH, on_winch);
 	}
-	if ((r = simple_call(&a, "start", o->id, NULL, 0, NULL, 0, NULL, err)) == 0)
-		r = relay(&a, o, streams, status, err);
+	if ((r = ign_proc_start(&p, STDIN_FILENO, STDOUT_FILENO, o->tty ? -1 : STDERR_FILENO, NULL,
+				err)) == 0)
+		r = relay(&a, o, &p, status, err);
 	if (restore)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 out:
-	for (int i = 0; i < 3; i++)
-		if (streams[i] >= 0 && (i != 1 || !o->tty))
-			close(streams[i]);
+	ign_proc_close(&p);
+	ign_agent_close(&a);
+	return r;
+}
+
+static int kill_proc(const struct opts *o, struct ign_err *err)
+{
+	struct ign_agent a;
+	struct ign_proc p = { .agent = &a, .streams = { -1, -1, -1 } };
+	int r;
+
+	snprintf(p.id, sizeof(p.id), "%s", o->kill_id);
+	if ((r = ign_agent_open(&a, o->vsock, o->timeout_ms, err)) < 0)
+		return r;
+	r = ign_proc_signal(&p, o->kill_sig, o->kill_all, err);
 	ign_agent_close(&a);
 	return r;
 }
@@ -352,26 +330,8 @@ int main(int argc, char **argv)
 	int status = 0, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = parse(argc, argv, &o, &err)) == 0) {
-		if (o.kill_id) {
-			struct ign_agent a;
-			if ((r = ign_agent_open(&a, o.vsock, o.timeout_ms, &err)) == 0) {
-				struct ign_jgen *g = ign_jgen_new();
-				ign_jgen_map_open(g);
-				ign_jgen_string(g, "type"), ign_jgen_string(g, "signal");
-				ign_jgen_string(g, "id"), ign_jgen_string(g, o.kill_id);
-				ign_jgen_string(g, "signal"), ign_jgen_int(g, o.kill_sig);
-				ign_jgen_string(g, "all"), ign_jgen_bool(g, o.kill_all);
-				ign_jgen_map_close(g);
-				cleanup_free char *text = ign_jgen_finish(g);
-				ign_jgen_free(g);
-				r = ign_agent_call(&a, text, NULL, &err);
-				ign_agent_close(&a);
-			}
-		} else {
-			r = run(&o, &status, &err);
-		}
-	}
+	if ((r = parse(argc, argv, &o, &err)) == 0)
+		r = o.kill_id ? kill_proc(&o, &err) : run(&o, &status, &err);
 	if (r < 0) {
 		fprintf(stderr, "ign-agentctl: %s\n", err.msg);
 		return STATUS_FAILED;

@@ -107,7 +107,8 @@ for attempt in 1 2; do
 	set +e
 	# A soft lockup of L1 under the emulator (seen now and then, never
 	# recovering) ends the attempt at once rather than at the timeout.
-	l1_boot >"$stage/l1.log" 2>&1 &
+	: >"$stage/l1.log"
+	l1_boot >>"$stage/l1.log" 2>&1 &
 	qpid=$!
 	tail -n +1 -f --pid=$qpid "$stage/l1.log" | grep --line-buffered -v -E '^\s*$' &
 	tpid=$!
