@@ -31,11 +31,8 @@ int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
 			return container_remove(c.dir, err);
 		return r;
 	}
-	if (c.st.status == IGN_RUNNING && !force) {
-		r = ign_err_setx(err, EBUSY, "cannot delete container `%s` that is not stopped: "
-				 "running (use --force)", c.st.id);
+	if ((r = ign_state_allows(&c.st, force ? IGN_OP_DELETE_FORCE : IGN_OP_DELETE, err)) < 0)
 		goto out;
-	}
 	shim_kill_wait(&c.st);
 	if ((r = container_remove(c.dir, err)) < 0)
 		goto out;

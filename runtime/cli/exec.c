@@ -172,9 +172,7 @@ int cmd_exec(struct globals *g, int argc, char **argv, struct ign_err *err)
 		return r;
 	if ((r = container_load(g, argv[optind], &c, err)) < 0)
 		return r;
-	if (c.st.status != IGN_RUNNING) {
-		r = ign_err_setx(err, EINVAL, "cannot exec in container `%s`: it is %s", c.st.id,
-				 ign_status_name(c.st.status));
+	if ((r = ign_state_allows(&c.st, IGN_OP_EXEC, err)) < 0) {
 		container_free(&c);
 		return r;
 	}

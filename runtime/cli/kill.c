@@ -25,9 +25,8 @@ int cmd_kill(struct globals *g, int argc, char **argv, struct ign_err *err)
 		return sig;
 	if ((r = container_load(g, argv[optind], &c, err)) < 0)
 		return r;
-	if (c.st.status != IGN_CREATED && c.st.status != IGN_RUNNING) {
-		r = ign_err_setx(err, EINVAL, "cannot kill container `%s`: it is %s", c.st.id,
-				 ign_status_name(c.st.status));
+	if ((r = ign_state_allows(&c.st, IGN_OP_KILL, err)) < 0) {
+		/* refused: nothing changes */
 	} else if ((r = ign_ctl_call(c.dir, "kill", sig, all, err)) < 0 && sig == SIGKILL) {
 		/* a shim that cannot be told still goes, and the VM with it */
 		shim_kill_wait(&c.st);

@@ -12,12 +12,8 @@ int start_container(struct container *c, struct ign_err *err)
 	struct ign_oci_config cfg;
 	int r;
 
-	if (c->st.status != IGN_CREATED)
-		return ign_err_setx(err, EINVAL, "cannot start %s container `%s`",
-				    c->st.status == IGN_STOPPED ? "a stopped" :
-				    c->st.status == IGN_RUNNING ? "an already running" : "a creating",
-				    c->st.id);
-	if ((r = ign_ctl_call(c->dir, "start", 0, 0, err)) < 0)
+	if ((r = ign_state_allows(&c->st, IGN_OP_START, err)) < 0 ||
+	    (r = ign_ctl_call(c->dir, "start", 0, 0, err)) < 0)
 		return r;
 	if (ign_oci_load(c->st.bundle, &cfg, NULL) == 0) {
 		struct ign_err herr = { 0 };

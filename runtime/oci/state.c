@@ -20,6 +20,38 @@ const char *ign_status_name(enum ign_status s)
 	return status_names[s];
 }
 
+int ign_state_allows(const struct ign_state *st, enum ign_op op, struct ign_err *err)
+{
+	enum ign_status s = st->status;
+
+	switch (op) {
+	case IGN_OP_START:
+		if (s == IGN_CREATED)
+			return 0;
+		return ign_err_setx(err, EINVAL, "cannot start %s container `%s`",
+				    s == IGN_STOPPED ? "a stopped" : s == IGN_RUNNING ?
+				    "an already running" : "a creating", st->id);
+	case IGN_OP_KILL:
+		if (s == IGN_CREATED || s == IGN_RUNNING)
+			return 0;
+		return ign_err_setx(err, EINVAL, "cannot kill container `%s`: it is %s", st->id,
+				    ign_status_name(s));
+	case IGN_OP_EXEC:
+		if (s == IGN_RUNNING)
+			return 0;
+		return ign_err_setx(err, EINVAL, "cannot exec in container `%s`: it is %s", st->id,
+				    ign_status_name(s));
+	case IGN_OP_DELETE:
+		if (s == IGN_STOPPED || s == IGN_CREATED)
+			return 0;
+		return ign_err_setx(err, EBUSY, "cannot delete container `%s` that is not stopped: "
+				    "%s (use --force)", st->id, ign_status_name(s));
+	case IGN_OP_DELETE_FORCE:
+		return 0;
+	}
+	return ign_err_setx(err, EINVAL, "unknown operation");
+}
+
 int ign_id_check(const char *id, struct ign_err *err)
 {
 	size_t n = strlen(id);

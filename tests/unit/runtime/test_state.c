@@ -150,3 +150,43 @@ Test(state, write_is_atomic_and_leaves_no_temp)
 	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) = 1", dir);
 	cr_assert_eq(system(cmd), 0, "only state.json is left");
 }
+
+Test(state, lifecycle_rules)
+{
+	static const struct {
+		enum ign_status status;
+		enum ign_op op;
+		int ok;
+		const char *why;
+	} rules[] = {
+		{ IGN_CREATED, IGN_OP_START, 1, NULL },
+		{ IGN_RUNNING, IGN_OP_START, 0, "an already running" },
+		{ IGN_STOPPED, IGN_OP_START, 0, "a stopped" },
+		{ IGN_CREATING, IGN_OP_START, 0, "a creating" },
+		{ IGN_CREATED, IGN_OP_KILL, 1, NULL },
+		{ IGN_RUNNING, IGN_OP_KILL, 1, NULL },
+		{ IGN_STOPPED, IGN_OP_KILL, 0, "it is stopped" },
+		{ IGN_RUNNING, IGN_OP_EXEC, 1, NULL },
+		{ IGN_CREATED, IGN_OP_EXEC, 0, "it is created" },
+		{ IGN_STOPPED, IGN_OP_EXEC, 0, "it is stopped" },
+		{ IGN_STOPPED, IGN_OP_DELETE, 1, NULL },
+		{ IGN_CREATED, IGN_OP_DELETE, 1, NULL },  /* runc deletes created ones */
+		{ IGN_RUNNING, IGN_OP_DELETE, 0, "not stopped: running (use --force)" },
+		{ IGN_CREATING, IGN_OP_DELETE, 0, "not stopped: creating" },
+		{ IGN_RUNNING, IGN_OP_DELETE_FORCE, 1, NULL },
+		{ IGN_CREATING, IGN_OP_DELETE_FORCE, 1, NULL },
+	};
+	struct ign_state st = sample();
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		struct ign_err err = { 0 };
+		st.status = rules[i].status;
+		int r = ign_state_allows(&st, rules[i].op, &err);
+		cr_assert_eq(r == 0, rules[i].ok, "rule %zu: %s", i, err.msg);
+		if (!rules[i].ok) {
+			cr_assert(strstr(err.msg, rules[i].why), "rule %zu: `%s` lacks `%s`", i, err.msg,
+				  rules[i].why);
+			cr_assert(strstr(err.msg, "`c1`"), "rule %zu names the container: %s", i, err.msg);
+		}
+	}
+}
