@@ -45,6 +45,10 @@ static void usage(FILE *f)
 		"      --net TAP[,mac=M]  a virtio-net device on tap device TAP (created if\n"
 		"                       missing, given CAP_NET_ADMIN); guest MAC M (default\n"
 		"                       52:54:00:12:34:56)\n"
+		"      --share TAG=DIR[,ro]  a virtio-9p device serving host directory DIR;\n"
+		"                       the guest mounts it with `mount -t 9p -o trans=virtio,\n"
+		"                       version=9p2000.L,msize=131072 TAG /mnt` (repeatable, up\n"
+		"                       to %d; ro: every change is refused)\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
 		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
@@ -55,7 +59,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: the byte the guest writes to port 0x501; 0 when the guest reboots\n"
 		"or powers off; 1 when ign-vmm fails.\n",
-		IGN_VM_MAX_VCPUS, IGN_VM_MIN_MEM_MIB, IGN_VM_MAX_MEM_MIB, IGN_VM_MAX_DISKS);
+		IGN_VM_MAX_VCPUS, IGN_VM_MIN_MEM_MIB, IGN_VM_MAX_MEM_MIB, IGN_VM_MAX_DISKS, IGN_VM_MAX_SHARES);
 }
 
 static int parse_uint(const char *flag, const char *s, unsigned long long *out,
@@ -84,6 +88,25 @@ static int parse_disk(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 	if (!*arg)
 		return ign_err_setx(err, EINVAL, "--disk: no path given");
 	vm->disks[vm->ndisks++] = (struct ign_vm_disk){ .path = arg, .readonly = ro };
+	return 0;
+}
+
+/* TAG=DIR or TAG=DIR,ro */
+static int parse_share(char *arg, struct ign_vm_config *vm, struct ign_err *err)
+{
+	char *dir = strchr(arg, '=');
+	size_t n;
+
+	if (vm->nshares >= IGN_VM_MAX_SHARES)
+		return ign_err_setx(err, E2BIG, "--share: at most %d shares", IGN_VM_MAX_SHARES);
+	if (!dir || dir == arg || !dir[1])
+		return ign_err_setx(err, EINVAL, "--share: `%s` is not TAG=DIR[,ro]", arg);
+	*dir++ = 0;
+	n = strlen(dir);
+	int ro = n > 3 && !strcmp(dir + n - 3, ",ro");
+	if (ro)
+		dir[n - 3] = 0;
+	vm->shares[vm->nshares++] = (struct ign_vm_share){ .tag = arg, .path = dir, .readonly = ro };
 	return 0;
 }
 
@@ -142,7 +165,8 @@ static int parse_net(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 	return 0;
 }
 
-enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET };
+enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET,
+       OPT_SHARE };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -155,6 +179,7 @@ static const struct option long_opts[] = {
 	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
 	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -198,6 +223,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 			break;
 		case OPT_DISK:
 			if ((r = parse_disk(optarg, &cli->vm, err)) < 0)
+				return r;
+			break;
+		case OPT_SHARE:
+			if ((r = parse_share(optarg, &cli->vm, err)) < 0)
 				return r;
 			break;
 		case 'n':

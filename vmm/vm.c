@@ -46,6 +46,7 @@
 #include "ign/vmm.h"
 #include "kvm/kvm.h"
 #include "mem.h"
+#include "virtio/9p.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
@@ -588,6 +589,12 @@ static int vm_setup_virtio(struct ign_vm *vm, struct ign_err *err)
 				    err)) < 0 ||
 	     (r = vm_add_virtio(vm, d, err)) < 0))
 		return r;
+	for (unsigned i = 0; i < vm->cfg.nshares; i++) {
+		const struct ign_vm_share *sh = &vm->cfg.shares[i];
+		if ((r = virtio_9p_create(sh->tag, sh->path, sh->readonly, &vm->mem, &d, err)) < 0 ||
+		    (r = vm_add_virtio(vm, d, err)) < 0)
+			return r;
+	}
 	return 0;
 }
 

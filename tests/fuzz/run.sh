@@ -15,6 +15,7 @@ common=("$top/vmm/mem.c" "$top/runtime/lib/ign/err.c" "$top/runtime/lib/ign/log.
 	"$top/runtime/lib/ign/json.c")
 declare -A srcs=(
 	[fuzz_virtio]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/blk.c $top/vmm/virtio/rng.c"
+	[fuzz_p9]="$top/vmm/p9/p9.c"
 	[fuzz_vsock_net]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/vsock.c $top/vmm/virtio/net.c $top/vmm/evloop.c"
 )
 rc=0

@@ -104,6 +104,37 @@ rm -f "$T/data.img"
 want_rc blk 0; want_out blk "$want  /dev/vdb"
 check e2e_blk "a 64 MiB disk read by the container process has the host's sha256" blk
 
+case_begin e2e_9p
+# Two host directories over virtio-9p: one read-write, one read-only.
+rm -rf "$T/share" "$T/share-ro"
+mkdir -p "$T/share/sub" "$T/share-ro"
+echo "from the host" >"$T/share/hostfile"
+cp "$T/in.bin" "$T/share/big.bin"
+echo "read-only data" >"$T/share-ro/f"
+want=$(sha256sum "$T/in.bin" | cut -d' ' -f1)
+opts=trans=virtio,version=9p2000.L,msize=131072,cache=mmap,access=client
+boot p9 --disk "$IMG,ro" --share "vol0=$T/share" --share "vol1=$T/share-ro,ro"
+agent p9 --mount "9p,vol0,/vol,$opts" --mount "9p,vol1,/ro,$opts,ro" -- sh -c '
+	cat /vol/hostfile; sha256sum /vol/big.bin
+	echo guest-wrote >/vol/guestfile && chmod 640 /vol/guestfile && chown 1000:1001 /vol/guestfile
+	dd if=/vol/big.bin of=/vol/copy.bin bs=64k 2>/dev/null
+	mkdir /vol/d && echo x >/vol/d/y && mv /vol/d/y /vol/d/z && ln -s z /vol/d/link && cat /vol/d/link
+	rmdir /vol/sub; rm /vol/big.bin; ls /vol | tr "\n" " "; echo
+	cat /ro/f; echo no >/ro/f2 2>/dev/null && echo RO-WRITABLE; rm /ro/f 2>/dev/null && echo RO-REMOVED
+	grep " /vol " /proc/mounts'
+wait_vm p9
+want_rc p9 0; want_out p9 "from the host"; want_out p9 "$want  /vol/big.bin"; want_out p9 "read-only data"
+want_out p9 "^copy.bin d guestfile hostfile $"; want_out p9 "^vol0 /vol 9p "
+grep -q "RO-" "$T/p9.out" && bad="$bad the read-only share took a change;"
+[ "$(cat "$T/share/guestfile" 2>/dev/null)" = guest-wrote ] || bad="$bad the host does not see the guest's file;"
+[ "$(stat -c %a:%u:%g "$T/share/guestfile" 2>/dev/null)" = 640:1000:1001 ] ||
+	bad="$bad guestfile is $(stat -c %a:%u:%g "$T/share/guestfile" 2>&1), want 640:1000:1001;"
+[ "$(sha256sum <"$T/share/copy.bin" | cut -d' ' -f1)" = "$want" ] || bad="$bad the 1 MiB copy differs;"
+[ "$(cat "$T/share/d/z")" = x ] && [ "$(readlink "$T/share/d/link")" = z ] || bad="$bad rename or symlink missing;"
+[ ! -e "$T/share/sub" ] && [ ! -e "$T/share/big.bin" ] || bad="$bad rmdir or rm did not reach the host;"
+[ -e "$T/share-ro/f" ] && [ ! -e "$T/share-ro/f2" ] || bad="$bad the read-only directory changed;"
+check e2e_9p "virtio-9p: a host directory read and written by the guest (1 MiB both ways, mkdir, rename, symlink, chmod, chown, rm); a read-only one refuses changes" p9
+
 case_begin e2e_vsock
 printf 'host says hi\n' >"$T/host.in"
 "$D/vsockcat" unix-listen "$T/vs.sock_5000" <"$T/host.in" >"$T/vs.host" 2>&1 &

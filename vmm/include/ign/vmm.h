@@ -27,6 +27,14 @@ struct ign_vm_disk {
 	int readonly;
 };
 
+#define IGN_VM_MAX_SHARES 8
+
+struct ign_vm_share {
+	const char *tag;      /* the guest mounts it by this name (virtio-9p) */
+	const char *path;     /* the host directory */
+	int readonly;
+};
+
 struct ign_vm_config {
 	const char *kernel;   /* ELF vmlinux or bzImage */
 	const char *initrd;   /* NULL: none */
@@ -45,6 +53,8 @@ struct ign_vm_config {
 	uint64_t vsock_cid;      /* the guest's CID, 3 or more */
 	const char *net_tap;     /* virtio-net on this tap device; NULL: none */
 	uint8_t net_mac[6];      /* the guest's MAC address */
+	struct ign_vm_share shares[IGN_VM_MAX_SHARES];  /* host directories (docs/volumes.md) */
+	unsigned nshares;
 };
 
 struct ign_vm;
