@@ -9,7 +9,6 @@
 
 #include "ign/cleanup.h"
 #include "ign/fdio.h"
-#include "rootimg.h"
 
 static int has_option(const struct ign_json *opts, const char *want)
 {
@@ -64,35 +63,39 @@ static int file(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
 	return 0;
 }
 
-static int volume(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
-		  const char *cache, char letter, struct ign_volumes *vols, struct ign_err *err)
-{
-	struct ign_rootimg o = { .rootfs = m->source, .cache_dir = cache, .fs = IGN_FS_EROFS,
-				 .progress_fd = -1 };
-	char dev[16];
-	int cached, r;
+/* Volume options the guest honours on a 9p mount; the rest (rbind, rprivate...) are the host's. */
+static const char *const volume_opts[] = { "ro", "nosuid", "nodev", "noexec", "relatime",
+					   "noatime", "sync", "dirsync" };
 
-	if (vols->ndisks == IGN_VOLUME_DISKS)
-		return ign_err_setx(err, ENOSPC, "mounts[%u] (%s): at most %d read-only directory "
-				    "mounts", i, m->destination, IGN_VOLUME_DISKS);
-	if ((r = ign_rootimg_get(&o, &vols->disks[vols->ndisks], &cached, err)) < 0)
-		return ign_err_wrap(err, "mounts[%u] (%s)", i, m->destination);
-	snprintf(dev, sizeof(dev), "/dev/vd%c", letter + vols->ndisks++);
+static int volume(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
+		  struct ign_volumes *vols, struct ign_err *err)
+{
+	unsigned n = vols->nshares;
+
+	if (n == IGN_VM_MAX_SHARES)
+		return ign_err_setx(err, ENOSPC, "mounts[%u] (%s): at most %d directory mounts", i,
+				    m->destination, IGN_VM_MAX_SHARES);
+	snprintf(vols->tags[n], sizeof(vols->tags[n]), "vol%u", n);
+	vols->shares[n] = (struct ign_vm_share){ .tag = vols->tags[n], .path = m->source,
+						 .readonly = has_option(m->options, "ro") };
+	vols->nshares++;
 	ign_jgen_map_open(g);
-	ign_jgen_string(g, "type"), ign_jgen_string(g, "erofs");
-	ign_jgen_string(g, "source"), ign_jgen_string(g, dev);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, "9p");
+	ign_jgen_string(g, "source"), ign_jgen_string(g, vols->tags[n]);
 	ign_jgen_string(g, "destination"), ign_jgen_string(g, m->destination);
 	ign_jgen_string(g, "options");
 	ign_jgen_array_open(g);
-	ign_jgen_string(g, "ro");  /* the disk is read-only: a read-write mount is refused */
+	ign_jgen_string(g, IGN_9P_OPTIONS);
+	for (size_t k = 0; k < sizeof(volume_opts) / sizeof(volume_opts[0]); k++)
+		if (has_option(m->options, volume_opts[k]))
+			ign_jgen_string(g, volume_opts[k]);
 	ign_jgen_array_close(g);
 	ign_jgen_map_close(g);
 	return 0;
 }
 
-int ign_mounts_translate(const struct ign_oci_config *cfg, const char *image_cache,
-			 char first_disk, struct ign_jgen *g, struct ign_volumes *vols,
-			 struct ign_err *err)
+int ign_mounts_translate(const struct ign_oci_config *cfg, struct ign_jgen *g,
+			 struct ign_volumes *vols, struct ign_err *err)
 {
 	memset(vols, 0, sizeof(*vols));
 	ign_jgen_array_open(g);
@@ -118,17 +121,9 @@ int ign_mounts_translate(const struct ign_oci_config *cfg, const char *image_cac
 		if (S_ISREG(st.st_mode)) {
 			if ((r = file(g, i, m, &st, err)) < 0)
 				return r;
-		} else if (S_ISDIR(st.st_mode) && has_option(m->options, "ro")) {
-			if (!image_cache)
-				return ign_err_setx(err, ENOTSUP, "mounts[%u]: no image cache for `%s`",
-						    i, m->source);
-			if ((r = volume(g, i, m, image_cache, first_disk, vols, err)) < 0)
-				return r;
 		} else if (S_ISDIR(st.st_mode)) {
-			return ign_err_setx(err, ENOTSUP, "mounts[%u]: the writable directory `%s` on "
-					    "`%s` cannot be shared with the VM yet (no shared file "
-					    "system); mount it read-only (podman: -v SRC:DST:ro)",
-					    i, m->source, m->destination);
+			if ((r = volume(g, i, m, vols, err)) < 0)
+				return r;
 		} else {
 			return ign_err_setx(err, ENOTSUP, "mounts[%u]: `%s` on `%s` is not a regular "
 					    "file or a directory; devices and sockets cannot be "
@@ -137,11 +132,4 @@ int ign_mounts_translate(const struct ign_oci_config *cfg, const char *image_cac
 	}
 	ign_jgen_array_close(g);
 	return 0;
-}
-
-void ign_volumes_free(struct ign_volumes *v)
-{
-	for (unsigned i = 0; i < v->ndisks; i++)
-		free(v->disks[i]);
-	v->ndisks = 0;
 }

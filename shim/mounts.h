@@ -8,10 +8,11 @@
  *  - a bind mount of a regular file up to IGN_FILE_MAX (podman's /etc/hosts,
  *    /etc/resolv.conf, /etc/hostname, /run/.containerenv...): copied into the
  *    guest's tmpfs at create time ("ign-file" with the contents);
- *  - a read-only bind mount of a directory: an erofs image of it (through the
- *    image cache) on one more virtio-blk disk, mounted read-only;
- *  - anything else (a writable directory, a device, a socket): an error that
- *    names the mount.
+ *  - a bind mount of a directory (a volume), read-write or read-only: shared
+ *    live with the host over virtio-9p (the VMM's 9P2000.L server, p9/),
+ *    mounted in the guest as 9p with the share's tag;
+ *  - anything else (a device, a socket, a binary file): an error that names
+ *    the mount.
  */
 #ifndef IGN_SHIM_MOUNTS_H
 #define IGN_SHIM_MOUNTS_H
@@ -19,23 +20,20 @@
 #include "config.h"
 #include "ign/err.h"
 #include "ign/json.h"
+#include "ign/vmm.h"
 
 #define IGN_FILE_MAX (256 * 1024)
-#define IGN_VOLUME_DISKS 6
+/* The guest's mount options for a volume: 128 KiB messages, coherent with the host. */
+#define IGN_9P_OPTIONS "trans=virtio,version=9p2000.L,msize=131072,cache=mmap,access=client"
 
 struct ign_volumes {
-	char *disks[IGN_VOLUME_DISKS];   /* image paths, in guest order after the root disk */
-	unsigned ndisks;
+	struct ign_vm_share shares[IGN_VM_MAX_SHARES];  /* tag "vol<N>", path from config.json */
+	char tags[IGN_VM_MAX_SHARES][8];
+	unsigned nshares;
 };
 
-/*
- * Writes the guest's mounts array into g. first_disk: the guest letter of
- * the first volume disk ('b' after /dev/vda). image_cache: where erofs images
- * of read-only directories go (NULL: such mounts are refused).
- */
-int ign_mounts_translate(const struct ign_oci_config *cfg, const char *image_cache,
-			 char first_disk, struct ign_jgen *g, struct ign_volumes *vols,
-			 struct ign_err *err);
-void ign_volumes_free(struct ign_volumes *v);
+/* Writes the guest's mounts array into g, and the shares the VM needs into vols. */
+int ign_mounts_translate(const struct ign_oci_config *cfg, struct ign_jgen *g,
+			 struct ign_volumes *vols, struct ign_err *err);
 
 #endif

@@ -134,7 +134,7 @@ static int spawn_message(const struct ign_netif *nif, struct ign_volumes *vols, 
 	if (s.cfg.hostname)
 		ign_jgen_string(g, "hostname"), ign_jgen_string(g, s.cfg.hostname);
 	ign_jgen_string(g, "mounts");
-	if ((r = ign_mounts_translate(&s.cfg, s.o.cache, 'b', g, vols, err)) < 0) {
+	if ((r = ign_mounts_translate(&s.cfg, g, vols, err)) < 0) {
 		ign_jgen_free(g);
 		return r;
 	}
@@ -186,7 +186,7 @@ static int setup(struct ign_err *err)
 		return ign_err_wrap(err, "root image");
 	log_debug("root image %s (%s)", image, cached ? "cached" : "built");
 	if ((r = spawn_message(&nif, &vols, &spawn, err)) < 0)
-		goto out;
+		return r;
 
 	snprintf(vsock, sizeof(vsock), "%s/%s", s.dir, IGN_VSOCK_SOCK);
 	snprintf(console, sizeof(console), "%s/console.log", s.dir);
@@ -197,51 +197,40 @@ static int setup(struct ign_err *err)
 		.console_out = console_fd, .rng = 1, .vsock_path = vsock, .vsock_cid = 3,
 	};
 	vc.disks[vc.ndisks++] = (struct ign_vm_disk){ .path = image, .readonly = 1 };
-	for (unsigned i = 0; i < vols.ndisks; i++)
-		vc.disks[vc.ndisks++] = (struct ign_vm_disk){ .path = vols.disks[i], .readonly = 1 };
+	memcpy(vc.shares, vols.shares, sizeof(vols.shares));
+	vc.nshares = vols.nshares;
 	if (nif.ifindex) {
 		vc.net_tap = TAP_NAME;
 		memcpy(vc.net_mac, nif.mac, 6);
 	}
 	if ((r = ign_vm_create(&vc, &s.vm, err)) < 0)
-		goto out;
+		return r;
 	if (nif.ifindex && (r = ign_netns_redirect(&nif, TAP_NAME, err)) < 0)
-		goto out;
-	if ((s.vm_done_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
-		r = ign_err_set(err, errno, "eventfd");
-		goto out;
-	}
-	if ((r = -pthread_create(&s.vm_thread, NULL, vm_thread, NULL)) < 0) {
-		ign_err_set(err, -r, "VM thread");
-		goto out;
-	}
+		return r;
+	if ((s.vm_done_fd = eventfd(0, EFD_CLOEXEC)) < 0)
+		return ign_err_set(err, errno, "eventfd");
+	if ((r = -pthread_create(&s.vm_thread, NULL, vm_thread, NULL)) < 0)
+		return ign_err_set(err, -r, "VM thread");
 	s.vm_started = 1;
-	if ((r = ign_agent_open(&s.agent, vsock, AGENT_TIMEOUT_MS, err)) < 0) {
-		ign_err_wrap(err, "the guest's agent did not come up (console: %s)", console);
-		goto out;
-	}
+	if ((r = ign_agent_open(&s.agent, vsock, AGENT_TIMEOUT_MS, err)) < 0)
+		return ign_err_wrap(err, "the guest's agent did not come up (console: %s)", console);
 	if ((r = ign_proc_spawn(&s.agent, "main", s.cfg.terminal, spawn, &s.main, err)) < 0)
-		goto out;
+		return r;
 	if (s.cfg.terminal) {
 		const struct ign_json *size = ign_json_member(s.cfg.process, "consoleSize");
 		int64_t rows = 0, cols = 0;
 		ign_json_int64(ign_json_member(size, "height"), "", &rows, NULL);
 		ign_json_int64(ign_json_member(size, "width"), "", &cols, NULL);
-		if (!s.o.console_socket) {
-			r = ign_err_setx(err, EINVAL, "process.terminal is set but there is no "
-					 "--console-socket to send the terminal to");
-			goto out;
-		}
+		if (!s.o.console_socket)
+			return ign_err_setx(err, EINVAL, "process.terminal is set but there is no "
+					    "--console-socket to send the terminal to");
 		if ((r = ign_console_open(s.o.console_socket, rows, cols, &s.slave, err)) < 0)
-			goto out;
+			return r;
 		/* The slave as our controlling terminal: resizes by the caller arrive as SIGWINCH. */
 		setsid();
 		ioctl(s.slave, TIOCSCTTY, 0);
 	}
-	r = 0;
-out:
-	ign_volumes_free(&vols);
-	return r;
+	return 0;
 }
 
 static int listen_ctl(struct ign_err *err)

@@ -170,21 +170,28 @@ grep -q '"status":"stopped"' "$T/hook.poststop" 2>/dev/null || bad="$bad poststo
 check rt_hooks "prestart, createRuntime, poststart, poststop hooks run on the host with the state on stdin" hk
 
 case_begin rt_mounts
-mkdir -p "$T/vol"
+rm -rf "$T/vol" "$T/rwvol"
+mkdir -p "$T/vol" "$T/rwvol"
 echo "volume file" >"$T/vol/data"
+echo "from the host" >"$T/rwvol/in"
 echo "hosts from the host" >"$T/hostsfile"
-bundle mt "c['process']['args'] = ['sh', '-c', 'cat /etc/hosts /vol/data; echo x > /vol/y 2>/dev/null && echo WRITABLE; true']; c['mounts'] += [{'destination': '/etc/hosts', 'type': 'bind', 'source': '$T/hostsfile', 'options': ['rbind', 'ro']}, {'destination': '/vol', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'ro']}]"
+bundle mt "c['process']['args'] = ['sh', '-c', 'cat /etc/hosts /vol/data /rw/in; echo x > /vol/y 2>/dev/null && echo WRITABLE; echo from-the-guest > /rw/out; mkdir /rw/dir; grep \" /rw \" /proc/mounts']; c['mounts'] += [{'destination': '/etc/hosts', 'type': 'bind', 'source': '$T/hostsfile', 'options': ['rbind', 'ro']}, {'destination': '/vol', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'ro']}, {'destination': '/rw', 'type': 'bind', 'source': '$T/rwvol', 'options': ['rbind', 'rw', 'nosuid']}]"
 rt run --bundle "$T/mt" mt </dev/null >"$T/mt.out" 2>&1
 echo $? >"$T/mt.rc"
 want_rc mt 0
 want_out mt "hosts from the host"
 want_out mt "volume file"
+want_out mt "from the host"
+want_out mt "^vol1 /rw 9p rw,.*nosuid"
 grep -q WRITABLE "$T/mt.out" && bad="$bad the read-only volume was writable;"
-bundle rw "c['process']['args'] = ['true']; c['mounts'] += [{'destination': '/vol', 'type': 'bind', 'source': '$T/vol', 'options': ['rbind', 'rw']}]"
-rt create --bundle "$T/rw" rw </dev/null >"$T/rw.out" 2>&1 && bad="$bad a writable directory mount was accepted;"
-want_out rw "cannot be shared with the VM yet"
-[ -e "$ROOT/rw" ] && bad="$bad the refused create left state;"
-check rt_mounts "bind mounts: a file copied in, a read-only directory as an erofs disk; a writable directory refused by name" mt
+[ -e "$T/vol/y" ] && bad="$bad the read-only directory changed;"
+[ "$(cat "$T/rwvol/out" 2>/dev/null)" = from-the-guest ] || bad="$bad the host does not see the guest's write;"
+[ -d "$T/rwvol/dir" ] || bad="$bad the guest's mkdir did not reach the host;"
+bundle dv "c['process']['args'] = ['true']; c['mounts'] += [{'destination': '/dev/null2', 'type': 'bind', 'source': '/dev/null', 'options': ['rbind']}]"
+rt create --bundle "$T/dv" dv </dev/null >"$T/dv.out" 2>&1 && bad="$bad a device bind mount was accepted;"
+grep -q "mounts\[.*/dev/null.*devices and sockets cannot be passed" "$T/dv.out" || bad="$bad device refusal: $(cat "$T/dv.out");"
+[ -e "$ROOT/dv" ] && bad="$bad the refused create left state;"
+check rt_mounts "bind mounts: a file copied in; read-only and read-write directories shared live over virtio-9p (guest writes seen on the host); a device refused by name" mt
 
 case_begin rt_list
 bundle ls1 'c["process"]["args"] = ["sleep", "1000"]'
