@@ -19,13 +19,14 @@
 #include "ign/vmm.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
-#define IGN_VERSION "0.1.0"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ign-vmm --kernel PATH [options]\n"
-		"Boot a Linux kernel (ELF vmlinux or bzImage) in a KVM microVM.\n"
+		"       ign-vmm --restore DIR [options]\n"
+		"Boot a Linux kernel (ELF vmlinux or bzImage) in a KVM microVM, or start one\n"
+		"from a snapshot.\n"
 		"\n"
 		"  -k, --kernel PATH    kernel image (required)\n"
 		"  -i, --initrd PATH    initramfs\n"
@@ -49,6 +50,10 @@ static void usage(FILE *f)
 		"                       the guest mounts it with `mount -t 9p -o trans=virtio,\n"
 		"                       version=9p2000.L,msize=131072 TAG /mnt` (repeatable, up\n"
 		"                       to %d; ro: every change is refused)\n"
+		"      --snapshot-at-marker DIR  when the guest writes the boot marker, save a\n"
+		"                       snapshot into DIR (which must not exist) and go on\n"
+		"      --restore DIR    start from the snapshot in DIR instead of booting; give\n"
+		"                       the same --vcpus, --mem and devices as the VM that made it\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
 		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
@@ -166,7 +171,7 @@ static int parse_net(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 }
 
 enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET,
-       OPT_SHARE };
+       OPT_SHARE, OPT_SNAP_MARKER, OPT_RESTORE };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -180,6 +185,8 @@ static const struct option long_opts[] = {
 	{ "no-acpi", no_argument, NULL, OPT_NO_ACPI },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "share", required_argument, NULL, OPT_SHARE },
+	{ "snapshot-at-marker", required_argument, NULL, OPT_SNAP_MARKER },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -225,6 +232,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 			if ((r = parse_disk(optarg, &cli->vm, err)) < 0)
 				return r;
 			break;
+		case OPT_SNAP_MARKER: cli->vm.snapshot_at_marker = optarg; break;
+		case OPT_RESTORE: cli->vm.restore_from = optarg; break;
 		case OPT_SHARE:
 			if ((r = parse_share(optarg, &cli->vm, err)) < 0)
 				return r;
@@ -251,7 +260,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 						    "auto, host, hide", optarg);
 			break;
 		case 'V':
-			printf("ign-vmm %s\n", IGN_VERSION);
+			printf("ign-vmm %s\n", IGN_VMM_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -267,8 +276,9 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 	if (optind < argc)
 		return ign_err_setx(err, EINVAL, "unexpected argument `%s` (see --help)",
 				    argv[optind]);
-	if (!cli->vm.kernel)
-		return ign_err_setx(err, EINVAL, "no kernel: use --kernel PATH (see --help)");
+	if (!cli->vm.kernel && !cli->vm.restore_from)
+		return ign_err_setx(err, EINVAL, "no kernel: use --kernel PATH or --restore DIR "
+				    "(see --help)");
 	return 1;
 }
 

@@ -45,66 +45,15 @@
 #include "ign/log.h"
 #include "ign/vmm.h"
 #include "kvm/kvm.h"
+#include "vm_priv.h"
 #include "mem.h"
+#include "snapshot/snapshot.h"
 #include "virtio/9p.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
-
-#define KVM_TSS_ADDR 0xfffbd000UL
-#define KERNEL_MAX_BYTES (512ULL << 20)
-#define INITRD_MAX_BYTES (2ULL << 30)
-#define VCPU_KICK_SIGNAL SIGUSR1
-#define VIRTIO_MMIO_BASE 0xd0000000ULL
-#define VIRTIO_GSI_FIRST 5
-#define VIRTIO_GSI_LAST_MPTABLE 15
-#define VIRTIO_GSI_LAST 23
-#define VM_MAX_VIRTIO (VIRTIO_GSI_LAST - VIRTIO_GSI_FIRST + 1)
-#define CMDLINE_MAX 4096
-
-struct vcpu {
-	struct ign_vm *vm;
-	unsigned index;
-	int fd;
-	struct kvm_run *run;
-	size_t run_size;
-	pthread_t thread;
-	int started;
-};
-
-struct vm_kick {
-	struct virtio_dev *dev;
-	unsigned queue;
-	int fd;              /* ioeventfd on the queue's QueueNotify write */
-};
-
-struct vm_virtio {
-	struct virtio_dev *dev;
-	struct vm_kick kick[VIRTIO_MAX_QUEUES];
-};
-
-struct ign_vm {
-	struct ign_vm_config cfg;
-	int kvm_fd, vm_fd;
-	struct guest_mem mem;
-	struct kvm_cpuid2 *cpuid;
-	unsigned nvcpus;
-	struct vcpu vcpu[IGN_VM_MAX_VCPUS];
-	struct pio_bus pio;
-	struct serial serial;
-	struct platform platform;
-	struct evloop *loop;
-	struct vm_virtio virtio[VM_MAX_VIRTIO];
-	unsigned nvirtio;
-	char cmdline[CMDLINE_MAX];
-	int stop_pipe[2];
-	pthread_mutex_t stop_lock;
-	int stopping, status, failed;
-	struct ign_err fail;
-	uint64_t t0_ns;
-};
 
 static __thread struct kvm_run *tls_run;
 
@@ -131,6 +80,7 @@ static void vm_stop(struct ign_vm *vm, int status, const struct ign_err *fail)
 				pthread_kill(vm->vcpu[i].thread, VCPU_KICK_SIGNAL);
 		if (write(vm->stop_pipe[1], "x", 1) < 0)
 			log_debug("stop pipe: %s", strerror(errno));
+		pthread_cond_broadcast(&vm->ctl_cond);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
 }
@@ -213,6 +163,13 @@ static void platform_boot_marker(void *opaque)
 
 	if (vm->cfg.boot_timer)
 		vm_report_memory(vm, (now_ns() - vm->t0_ns) / 1e6);
+	if (vm->cfg.snapshot_at_marker) {
+		/* on a vCPU thread: ign_vm_run's thread takes the snapshot */
+		pthread_mutex_lock(&vm->stop_lock);
+		vm->snap_req = 1;
+		pthread_cond_broadcast(&vm->ctl_cond);
+		pthread_mutex_unlock(&vm->stop_lock);
+	}
 }
 
 /* ---- vCPUs ---- */
@@ -290,6 +247,69 @@ static int vcpu_handle_exit(struct vcpu *c, struct ign_err *err)
 	}
 }
 
+/*
+ * Paused by vm_pause(): finish the exit in progress (KVM completes a pending
+ * PIO or MMIO read on the next KVM_RUN, here one that returns at once), save
+ * the state if asked, then wait for vm_resume() or the end.
+ */
+static void vcpu_pause(struct vcpu *c)
+{
+	struct ign_vm *vm = c->vm;
+
+	c->run->immediate_exit = 1;
+	if (ioctl(c->fd, KVM_RUN, 0) == 0)  /* an exit after all: handle it first */
+		vcpu_handle_exit(c, &c->save_err);
+	c->run->immediate_exit = 0;
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->pause_save)
+		c->save_rc = x86_vcpu_save(vm->kvm_fd, c->fd, vm->msrs, vm->nmsrs, c->saved,
+					   &c->save_err);
+	vm->npaused++;
+	pthread_cond_broadcast(&vm->ctl_cond);
+	while (vm->pause_req && !vm->stopping)
+		pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+	vm->npaused--;
+	pthread_cond_broadcast(&vm->ctl_cond);
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+int vm_pause(struct ign_vm *vm, int save, struct ign_err *err)
+{
+	unsigned running = 0;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	vm->pause_save = save;
+	__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (!vm->vcpu[i].started)
+			continue;
+		running++;
+		vm->vcpu[i].save_rc = 0;
+		pthread_kill(vm->vcpu[i].thread, VCPU_KICK_SIGNAL);
+	}
+	while (vm->npaused < running && !vm->stopping)
+		pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+	int stopped = vm->stopping;
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (stopped) {
+		vm_resume(vm);
+		return ign_err_setx(err, ECANCELED, "the VM ended while being paused");
+	}
+	return 0;
+}
+
+void vm_resume(struct ign_vm *vm)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	__atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
+	vm->pause_save = 0;
+	pthread_cond_broadcast(&vm->ctl_cond);
+	/* wait until all have left the pause, so the next pause counts afresh */
+	while (vm->npaused && !vm->stopping)
+		pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -303,9 +323,14 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
+			vcpu_pause(c);
+			continue;
+		}
 		c->run->immediate_exit = 0;
-		if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
-			break;
+		if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE))
+			continue;
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -388,12 +413,17 @@ static int vm_setup_memory(struct ign_vm *vm, struct ign_err *err)
 	int r;
 
 	guest_mem_layout(m, vm->cfg.mem_mib << 20);
-	m->hva = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m->hva == MAP_FAILED) {
-		m->hva = NULL;
-		return ign_err_set(err, errno, "map %llu MiB of guest memory",
-				   (unsigned long long)vm->cfg.mem_mib);
+	if (vm->cfg.restore_from) {
+		if ((r = snapshot_map_memory(vm, err)) < 0)
+			return r;
+	} else {
+		m->hva = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m->hva == MAP_FAILED) {
+			m->hva = NULL;
+			return ign_err_set(err, errno, "map %llu MiB of guest memory",
+					   (unsigned long long)vm->cfg.mem_mib);
+		}
 	}
 	struct kvm_userspace_memory_region low = {
 		.slot = 0, .guest_phys_addr = 0, .memory_size = m->low_size,
@@ -442,6 +472,31 @@ static int vm_load_images(struct ign_vm *vm, uint64_t *entry, struct ign_err *er
 	return 0;
 }
 
+/* The vCPUs and their run areas, in no particular state yet. */
+static int vm_create_vcpus(struct ign_vm *vm, struct ign_err *err)
+{
+	int run_size = ign_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0, err);
+
+	if (run_size < 0)
+		return run_size;
+	for (unsigned i = 0; i < vm->cfg.vcpus; i++) {
+		struct vcpu *c = &vm->vcpu[i];
+		c->vm = vm;
+		c->index = i;
+		c->fd = ign_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i, err);
+		if (c->fd < 0)
+			return c->fd;
+		vm->nvcpus = i + 1;
+		c->run_size = run_size;
+		c->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+		if (c->run == MAP_FAILED) {
+			c->run = NULL;
+			return ign_err_set(err, errno, "map vCPU %u run area", i);
+		}
+	}
+	return 0;
+}
+
 static int vm_setup_vcpus(struct ign_vm *vm, uint64_t entry, struct ign_err *err)
 {
 	int hide_xsave, r;
@@ -461,24 +516,10 @@ static int vm_setup_vcpus(struct ign_vm *vm, uint64_t entry, struct ign_err *err
 			log_info("host CPU is QEMU's emulator: hiding XSAVE from the guest");
 	}
 	int tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
-	int run_size = ign_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0, err);
-	if (run_size < 0)
-		return run_size;
-
+	if ((r = vm_create_vcpus(vm, err)) < 0)
+		return r;
 	for (unsigned i = 0; i < vm->cfg.vcpus; i++) {
 		struct vcpu *c = &vm->vcpu[i];
-		c->vm = vm;
-		c->index = i;
-		c->fd = ign_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i, err);
-		if (c->fd < 0)
-			return c->fd;
-		vm->nvcpus = i + 1;
-		c->run_size = run_size;
-		c->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
-		if (c->run == MAP_FAILED) {
-			c->run = NULL;
-			return ign_err_set(err, errno, "map vCPU %u run area", i);
-		}
 		struct x86_vcpu_boot b = {
 			.index = i, .nvcpus = vm->cfg.vcpus, .hide_xsave = hide_xsave,
 			.tsc_deadline = tsc_deadline,
@@ -623,7 +664,7 @@ static void *io_thread(void *arg)
 
 static int vm_check_config(const struct ign_vm_config *cfg, struct ign_err *err)
 {
-	if (!cfg->kernel)
+	if (!cfg->kernel && !cfg->restore_from)
 		return ign_err_setx(err, EINVAL, "no kernel given");
 	if (cfg->vcpus < 1 || cfg->vcpus > IGN_VM_MAX_VCPUS)
 		return ign_err_setx(err, EINVAL, "%u vCPUs: must be 1 to %d", cfg->vcpus,
@@ -651,7 +692,25 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->stop_pipe[0] = vm->stop_pipe[1] = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_cond_init(&vm->ctl_cond, NULL);
 
+	if (cfg->restore_from) {
+		struct snap_reader rd = { 0 };
+		if ((r = vm_setup_kvm(vm, err)) < 0 ||
+		    (r = snapshot_open(vm, &rd, err)) < 0 ||
+		    (r = vm_setup_memory(vm, err)) < 0 ||
+		    (r = vm_setup_devices(vm, err)) < 0 ||
+		    (r = vm_setup_virtio(vm, err)) < 0 ||
+		    (r = vm_create_vcpus(vm, err)) < 0 ||
+		    (r = snapshot_restore(vm, &rd, err)) < 0) {
+			snap_close(&rd);
+			ign_vm_destroy(vm);
+			return r;
+		}
+		snap_close(&rd);
+		*out = vm;
+		return 0;
+	}
 	if ((r = vm_setup_kvm(vm, err)) < 0 ||
 	    (r = vm_setup_memory(vm, err)) < 0 ||
 	    (r = vm_setup_devices(vm, err)) < 0 ||
@@ -716,6 +775,23 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 			vm_stop_failed(vm, &e);
 		}
 	}
+	/* this thread takes the snapshots the guest asks for, until the VM ends */
+	pthread_mutex_lock(&vm->stop_lock);
+	for (;;) {
+		while (!vm->snap_req && !vm->stopping)
+			pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+		if (vm->stopping)
+			break;
+		vm->snap_req = 0;
+		pthread_mutex_unlock(&vm->stop_lock);
+		struct ign_err e = { 0 };
+		if (ign_vm_snapshot(vm, vm->cfg.snapshot_at_marker, &e) < 0)
+			vm_stop_failed(vm, &e);
+		else
+			log_info("snapshot saved in %s", vm->cfg.snapshot_at_marker);
+		pthread_mutex_lock(&vm->stop_lock);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);
@@ -761,6 +837,9 @@ void ign_vm_destroy(struct ign_vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		free(vm->vcpu[i].saved);
+	free(vm->msrs);
 	free(vm->cpuid);
 	free(vm);
 }

@@ -9,12 +9,17 @@
  *   reboot           reboot(2): the VMM must end with status 0
  *   poweroff         power off: the VMM must end with status 0
  *   memtest          write, then check, a pattern over ign.mem=MiB of memory
+ *   count            ign.rounds= rounds over ign.mem=MiB: each rewrites every
+ *                    word from its last value, sleeps 20 ms (timers), and
+ *                    prints the round's checksum: a VM restored from a
+ *                    snapshot taken mid-way must print what the original does
  *   sh               read one line from the console and run it with
  *                    /bin/busybox sh -c (tools.cpio.gz only); its status is ours
  * Static, no libc beyond what glibc's static link pulls in.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PORT_EXIT 0x501
@@ -97,6 +103,29 @@ static int memtest(unsigned long mib)
 	return 0;
 }
 
+static int count(unsigned long mib, unsigned rounds)
+{
+	size_t n = (mib << 20) / sizeof(uint64_t);
+	uint64_t *p = malloc(n * sizeof(*p)), sum = 0;
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+
+	if (!p)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		p[i] = i * 0x9e3779b97f4a7c15ull;
+	for (unsigned r = 0; r < rounds; r++) {
+		sum = 0;
+		for (size_t i = 0; i < n; i++) {
+			p[i] = p[i] * 6364136223846793005ull + r + 1;
+			sum ^= p[i] + i;
+		}
+		nanosleep(&tick, NULL);
+		printf("IGN_COUNT %u %016llx\n", r, (unsigned long long)sum);
+	}
+	printf("IGN_COUNT_DONE %016llx\n", (unsigned long long)sum);
+	return 0;
+}
+
 static int run_shell_line(void)
 {
 	static char line[4096];
@@ -161,6 +190,9 @@ int main(void)
 		status = run_shell_line();
 	} else if (!strcmp(test, "memtest")) {
 		status = memtest(strtoul(param("ign.mem", "64"), NULL, 10));
+	} else if (!strcmp(test, "count")) {
+		unsigned long mib = strtoul(param("ign.mem", "16"), NULL, 10);
+		status = count(mib, strtoul(param("ign.rounds", "20"), NULL, 10));
 	}
 	vm_exit(status);
 }

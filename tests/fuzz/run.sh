@@ -11,11 +11,12 @@ command -v clang >/dev/null || { echo "fuzz: clang missing (apt-get install clan
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-common=("$top/vmm/mem.c" "$top/runtime/lib/ign/err.c" "$top/runtime/lib/ign/log.c"
+common=("$top/vmm/mem.c" "$top/vmm/snapshot/snapfile.c" "$top/runtime/lib/ign/err.c" "$top/runtime/lib/ign/fdio.c" "$top/runtime/lib/ign/log.c"
 	"$top/runtime/lib/ign/json.c")
 declare -A srcs=(
 	[fuzz_virtio]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/blk.c $top/vmm/virtio/rng.c"
 	[fuzz_p9]="$top/vmm/p9/p9.c"
+	[fuzz_snapshot]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/blk.c"
 	[fuzz_vsock_net]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/vsock.c $top/vmm/virtio/net.c $top/vmm/evloop.c"
 )
 rc=0
@@ -24,7 +25,7 @@ for t in "${!srcs[@]}"; do
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -I"$top/vmm" -I"$top/vmm/include" -I"$top/runtime/lib" \
 		"$here/$t.c" ${srcs[$t]} "${common[@]}" $(pkg-config --cflags --libs yajl) -lpthread \
-		-o "$out/$t"
+		-lz -o "$out/$t"
 	mkdir -p "$out/corpus-$t"
 	[ -d "$here/corpus/$t" ] && cp "$here/corpus/$t"/* "$out/corpus-$t/" 2>/dev/null || true
 	echo "fuzz: $t for ${secs}s"

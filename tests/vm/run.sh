@@ -46,7 +46,7 @@ if [ "$script" = cases ]; then
 	{
 		echo 'D=${1:?usage: cases.sh DIR}'
 		echo '. "$D/lib.sh"'
-		for s in ${IGN_VM_SUITES:-devices e2e runtime podman}; do echo ". \"\$D/$s.sh\""; done
+		for s in ${IGN_VM_SUITES:-devices snapshot e2e runtime podman}; do echo ". \"\$D/$s.sh\""; done
 		echo 'finish'
 	} >"$stage/ign/cases.sh"
 else

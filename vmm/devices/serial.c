@@ -7,6 +7,7 @@
  */
 #include "serial.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define MSR_CTS_DSR_DCD 0xb0
@@ -169,4 +170,43 @@ uint8_t serial_read(struct serial *s, unsigned off)
 	}
 	serial_update_irq(s);
 	return v;
+}
+
+struct serial_state {
+	uint8_t ier, lcr, mcr, scr, fcr, msr, dll, dlm;
+	uint8_t thr_empty_irq, irq_level;
+	uint16_t rx_head, rx_count;
+	uint8_t rx[SERIAL_FIFO_LEN];
+};
+
+void serial_save(const struct serial *s, struct snap_buf *b)
+{
+	struct serial_state st = {
+		.ier = s->ier, .lcr = s->lcr, .mcr = s->mcr, .scr = s->scr, .fcr = s->fcr,
+		.msr = s->msr, .dll = s->dll, .dlm = s->dlm, .thr_empty_irq = !!s->thr_empty_irq,
+		.irq_level = !!s->irq_level, .rx_head = s->rx_head, .rx_count = s->rx_count,
+	};
+
+	memcpy(st.rx, s->rx, sizeof(st.rx));
+	snap_buf_put(b, &st, sizeof(st));
+}
+
+int serial_restore(struct serial *s, const uint8_t *data, size_t len, struct ign_err *err)
+{
+	struct serial_state st;
+
+	if (len != sizeof(st))
+		return ign_err_setx(err, EINVAL, "16550: saved state of %zu bytes", len);
+	memcpy(&st, data, sizeof(st));
+	if (st.rx_head >= SERIAL_FIFO_LEN || st.rx_count > SERIAL_FIFO_LEN)
+		return ign_err_setx(err, EINVAL, "16550: saved FIFO at %u with %u bytes", st.rx_head,
+				    st.rx_count);
+	s->ier = st.ier, s->lcr = st.lcr, s->mcr = st.mcr, s->scr = st.scr, s->fcr = st.fcr;
+	s->msr = st.msr, s->dll = st.dll, s->dlm = st.dlm;
+	s->thr_empty_irq = st.thr_empty_irq;
+	s->irq_level = st.irq_level;
+	s->rx_head = st.rx_head;
+	s->rx_count = st.rx_count;
+	memcpy(s->rx, st.rx, sizeof(st.rx));
+	return 0;
 }

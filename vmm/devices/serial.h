@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ign/err.h"
+#include "snapshot/snapfile.h"
+
 #define SERIAL_FIFO_LEN 64
 
 enum {
@@ -63,5 +66,8 @@ size_t serial_rx_space(const struct serial *s);
  * IER and its startup clears the FIFO, so bytes pushed earlier would be lost.
  */
 size_t serial_rx_ready(const struct serial *s);
+/* Snapshots: the registers and the receive FIFO (not the callbacks). */
+void serial_save(const struct serial *s, struct snap_buf *b);
+int serial_restore(struct serial *s, const uint8_t *data, size_t len, struct ign_err *err);
 
 #endif

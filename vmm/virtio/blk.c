@@ -127,6 +127,39 @@ static void blk_notify(struct virtio_dev *d, unsigned q)
 	virtio_queue_serve(d, q, blk_request);
 }
 
+/* The disk's size and mode: a restore onto another disk is refused. */
+struct blk_state {
+	uint64_t bytes;
+	uint32_t readonly, pad;
+};
+
+static int blk_save(struct virtio_dev *d, struct snap_buf *sb, struct ign_err *err)
+{
+	struct blk *b = d->priv;
+	struct blk_state st = { .bytes = b->bytes, .readonly = b->readonly };
+
+	(void)err;
+	snap_buf_put(sb, &st, sizeof(st));
+	return 0;
+}
+
+static int blk_restore(struct virtio_dev *d, const uint8_t *data, size_t len,
+		       struct ign_err *err)
+{
+	struct blk *b = d->priv;
+	struct blk_state st;
+
+	if (len != sizeof(st))
+		return ign_err_setx(err, EINVAL, "saved state of %zu bytes", len);
+	memcpy(&st, data, sizeof(st));
+	if (st.bytes != b->bytes || st.readonly != (uint32_t)b->readonly)
+		return ign_err_setx(err, EINVAL, "the snapshot's disk was %llu bytes%s, this one is "
+				    "%llu bytes%s", (unsigned long long)st.bytes,
+				    st.readonly ? " read-only" : "", (unsigned long long)b->bytes,
+				    b->readonly ? " read-only" : "");
+	return 0;
+}
+
 static void blk_destroy(struct virtio_dev *d)
 {
 	struct blk *b = d->priv;
@@ -144,6 +177,8 @@ static const struct virtio_dev_ops blk_ops = {
 	.config_read = blk_config_read,
 	.notify = blk_notify,
 	.destroy = blk_destroy,
+	.save = blk_save,
+	.restore = blk_restore,
 };
 
 int virtio_blk_create(const char *path, int readonly, const struct guest_mem *mem,

@@ -251,3 +251,108 @@ int virtio_dev_can_snapshot(const struct virtio_dev *d, struct ign_err *err)
 				    d->ops->name, (unsigned long long)d->base);
 	return 0;
 }
+
+/* The transport's saved state; queues as the driver set them up. */
+struct transport_state {
+	uint32_t device_id, nqueues;
+	uint64_t device_features, driver_features;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint32_t status, interrupt_status, config_generation, active, pad;
+	struct {
+		uint16_t size, ready, last_avail, used_idx;
+		uint64_t desc, avail, used;
+	} q[VIRTIO_MAX_QUEUES];
+};
+
+int virtio_dev_save(struct virtio_dev *d, struct snap_buf *b, struct ign_err *err)
+{
+	struct transport_state t = {
+		.device_id = d->ops->device_id, .nqueues = d->ops->nqueues,
+		.device_features = d->device_features, .driver_features = d->driver_features,
+		.device_features_sel = d->device_features_sel,
+		.driver_features_sel = d->driver_features_sel, .queue_sel = d->queue_sel,
+		.status = d->status, .config_generation = d->config_generation,
+		.interrupt_status = __atomic_load_n(&d->interrupt_status, __ATOMIC_SEQ_CST),
+		.active = d->active,
+	};
+	int r;
+
+	if ((r = virtio_dev_can_snapshot(d, err)) < 0)
+		return r;
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		const struct virtq *q = &d->vq[i];
+		t.q[i].size = q->size;
+		t.q[i].ready = q->ready;
+		t.q[i].last_avail = q->last_avail;
+		t.q[i].used_idx = q->used_idx;
+		t.q[i].desc = q->desc_gpa;
+		t.q[i].avail = q->avail_gpa;
+		t.q[i].used = q->used_gpa;
+	}
+	snap_buf_put(b, &t, sizeof(t));
+	if ((r = d->ops->save(d, b, err)) < 0)
+		return ign_err_wrap(err, "%s at 0x%llx", d->ops->name, (unsigned long long)d->base);
+	return 0;
+}
+
+int virtio_dev_restore(struct virtio_dev *d, const uint8_t *data, size_t len,
+		       struct ign_err *err)
+{
+	struct transport_state t;
+	int r;
+
+	if ((r = virtio_dev_can_snapshot(d, err)) < 0)
+		return r;
+	if (len < sizeof(t))
+		return ign_err_setx(err, EINVAL, "%s: saved state of %zu bytes", d->ops->name, len);
+	memcpy(&t, data, sizeof(t));
+	if (t.device_id != d->ops->device_id || t.nqueues != d->ops->nqueues ||
+	    t.device_features != d->device_features)
+		return ign_err_setx(err, EINVAL, "%s at 0x%llx: the snapshot has device type %u with "
+				    "features 0x%llx here: the VM's devices differ from the "
+				    "snapshot's", d->ops->name, (unsigned long long)d->base,
+				    t.device_id, (unsigned long long)t.device_features);
+	if (t.driver_features & ~t.device_features)
+		return ign_err_setx(err, EINVAL, "%s: saved driver features not offered",
+				    d->ops->name);
+	d->driver_features = t.driver_features;
+	d->device_features_sel = t.device_features_sel;
+	d->driver_features_sel = t.driver_features_sel;
+	d->queue_sel = t.queue_sel;
+	d->status = t.status;
+	d->config_generation = t.config_generation;
+	d->interrupt_status = t.interrupt_status;
+	d->active = !!t.active;
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		struct virtq *q = &d->vq[i];
+		virtq_reset(q);
+		q->size = t.q[i].size;
+		q->ready = !!t.q[i].ready;
+		q->desc_gpa = t.q[i].desc;
+		q->avail_gpa = t.q[i].avail;
+		q->used_gpa = t.q[i].used;
+		if (q->ready && d->active && (r = virtq_activate(q, d->mem, err)) < 0)
+			return ign_err_wrap(err, "%s queue %u", d->ops->name, i);
+		q->last_avail = t.q[i].last_avail;
+		q->used_idx = t.q[i].used_idx;
+	}
+	if ((r = d->ops->restore(d, data + sizeof(t), len - sizeof(t), err)) < 0)
+		return ign_err_wrap(err, "%s at 0x%llx", d->ops->name, (unsigned long long)d->base);
+	return 0;
+}
+
+int virtio_save_nothing(struct virtio_dev *d, struct snap_buf *b, struct ign_err *err)
+{
+	(void)d, (void)b, (void)err;
+	return 0;
+}
+
+int virtio_restore_nothing(struct virtio_dev *d, const uint8_t *data, size_t len,
+			   struct ign_err *err)
+{
+	(void)data;
+	if (len)
+		return ign_err_setx(err, EINVAL, "%s: %zu bytes of device state where none is "
+				    "expected", d->ops->name, len);
+	return 0;
+}

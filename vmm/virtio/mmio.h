@@ -23,6 +23,7 @@
 #include "ign/err.h"
 #include "mem.h"
 #include "queue.h"
+#include "snapshot/snapfile.h"
 
 #define VIRTIO_MMIO_SIZE        0x1000
 #define VIRTIO_MAX_QUEUES       4
@@ -83,12 +84,16 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *d);                         /* optional */
 	void (*destroy)(struct virtio_dev *d);  /* frees priv and the device */
 	/*
-	 * Snapshots (issue 5): each device writes and reads back its own state
-	 * here, next to its code. NULL: this device cannot be snapshotted yet,
-	 * and virtio_dev_can_snapshot() refuses by its name.
+	 * Snapshots: each device appends its own state (beyond the transport's,
+	 * which virtio_dev_save() writes) and reads it back, next to its code;
+	 * save refuses, naming why, when the device is in a state it cannot
+	 * carry over. NULL: this device cannot be snapshotted, and
+	 * virtio_dev_can_snapshot() refuses by its name. Called with d->lock held
+	 * (save) or before the VM runs (restore).
 	 */
-	int (*save)(struct virtio_dev *d, int fd, struct ign_err *err);
-	int (*restore)(struct virtio_dev *d, int fd, struct ign_err *err);
+	int (*save)(struct virtio_dev *d, struct snap_buf *b, struct ign_err *err);
+	int (*restore)(struct virtio_dev *d, const uint8_t *data, size_t len,
+		       struct ign_err *err);
 };
 
 struct virtio_dev {
@@ -127,6 +132,19 @@ void virtio_queue_serve(struct virtio_dev *d, unsigned q,
 void virtio_queue_signal(struct virtio_dev *d, unsigned q);
 /* 0 if the device can be snapshotted, else an error naming it. */
 int virtio_dev_can_snapshot(const struct virtio_dev *d, struct ign_err *err);
+/*
+ * The transport's state (features, status, queues) and then the device's.
+ * Restore checks it against the device as created (type, features, queue
+ * limits), checks each live queue's rings against guest memory as the
+ * driver's setup would, and leaves the device as it was saved.
+ */
+int virtio_dev_save(struct virtio_dev *d, struct snap_buf *b, struct ign_err *err);
+int virtio_dev_restore(struct virtio_dev *d, const uint8_t *data, size_t len,
+		       struct ign_err *err);
+/* Devices whose own state is nothing (rng, net): save writes nothing, restore wants nothing. */
+int virtio_save_nothing(struct virtio_dev *d, struct snap_buf *b, struct ign_err *err);
+int virtio_restore_nothing(struct virtio_dev *d, const uint8_t *data, size_t len,
+			   struct ign_err *err);
 /* Reads size bytes at off of a device's config struct; out of range reads 0. */
 void virtio_config_copy(const void *cfg, size_t cfg_len, uint32_t off, uint8_t *data,
 			unsigned size);

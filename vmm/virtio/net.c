@@ -146,6 +146,9 @@ static const struct virtio_dev_ops net_ops = {
 	.config_read = net_config_read,
 	.notify = net_notify,
 	.destroy = net_destroy,
+	/* frames in flight are dropped, as on a wire; the rings say the rest */
+	.save = virtio_save_nothing,
+	.restore = virtio_restore_nothing,
 };
 
 static int tap_open(const char *name, struct ign_err *err)

@@ -44,6 +44,8 @@ static const struct virtio_dev_ops rng_ops = {
 	.queue_max = 64,
 	.notify = rng_notify,
 	.destroy = rng_destroy,
+	.save = virtio_save_nothing,
+	.restore = virtio_restore_nothing,
 };
 
 int virtio_rng_create(const struct guest_mem *mem, struct virtio_dev **out,

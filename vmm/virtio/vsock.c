@@ -672,6 +672,33 @@ static void vsock_destroy(struct virtio_dev *d)
 	free(v);
 }
 
+/*
+ * A snapshot is taken with no connection open (the warm base: the guest's
+ * agent listening, nobody connected); connections are host sockets and
+ * cannot be carried over. The guest's CID stays the device's.
+ */
+static int vsock_save(struct virtio_dev *d, struct snap_buf *b, struct ign_err *err)
+{
+	struct vsock *v = d->priv;
+
+	if (v->nconns || v->nrst)
+		return ign_err_setx(err, EBUSY, "%u connection%s open: a snapshot needs none",
+				    v->nconns, v->nconns == 1 ? "" : "s");
+	snap_buf_put(b, &v->next_port, sizeof(v->next_port));
+	return 0;
+}
+
+static int vsock_restore(struct virtio_dev *d, const uint8_t *data, size_t len,
+			 struct ign_err *err)
+{
+	struct vsock *v = d->priv;
+
+	if (len != sizeof(v->next_port))
+		return ign_err_setx(err, EINVAL, "saved state of %zu bytes", len);
+	memcpy(&v->next_port, data, sizeof(v->next_port));
+	return 0;
+}
+
 static const struct virtio_dev_ops vsock_ops = {
 	.name = "virtio-vsock",
 	.device_id = VIRTIO_ID_VSOCK,
@@ -681,6 +708,8 @@ static const struct virtio_dev_ops vsock_ops = {
 	.notify = vsock_notify,
 	.reset = vsock_reset,
 	.destroy = vsock_destroy,
+	.save = vsock_save,
+	.restore = vsock_restore,
 };
 
 static int vsock_listen(struct vsock *v, struct evloop *loop, struct ign_err *err)

@@ -259,11 +259,23 @@ Test(vsock, socket_path_in_use_is_refused_by_name)
 	cr_assert(strstr(err.msg, "CID 2"), "%s", err.msg);
 }
 
-Test(vsock, snapshots_are_refused_by_device_name)
+Test(vsock, snapshot_only_with_no_connection_open)
 {
 	struct ign_err err = { 0 };
+	struct snap_buf b = { 0 };
+	uint32_t port;
 
-	cr_assert_lt(virtio_dev_can_snapshot(dev, &err), 0);
-	cr_assert(strstr(err.msg, "virtio-vsock") && strstr(err.msg, "cannot be snapshotted"),
+	cr_assert_eq(virtio_dev_can_snapshot(dev, &err), 0);
+	cr_assert_eq(virtio_dev_save(dev, &b, &err), 0, "%s", err.msg);
+	size_t idle = b.len;
+	cr_assert_eq(virtio_dev_restore(dev, b.p, b.len, &err), 0, "%s", err.msg);
+	cr_assert_lt(virtio_dev_restore(dev, b.p, b.len - 1, &err), 0, "short device state");
+	int fd = open_conn(&port);
+	b.len = 0;
+	cr_assert_lt(virtio_dev_save(dev, &b, &err), 0);
+	cr_assert(strstr(err.msg, "virtio-vsock") && strstr(err.msg, "1 connection open"),
 		  "%s", err.msg);
+	close(fd);
+	cr_assert_gt(idle, 0);
+	snap_buf_free(&b);
 }

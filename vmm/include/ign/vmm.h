@@ -10,6 +10,7 @@
 
 #include "ign/err.h"
 
+#define IGN_VMM_VERSION "0.1.0"
 #define IGN_VM_MAX_VCPUS 64
 #define IGN_VM_MIN_MEM_MIB 16
 #define IGN_VM_MAX_MEM_MIB (1024 * 1024)
@@ -55,6 +56,15 @@ struct ign_vm_config {
 	uint8_t net_mac[6];      /* the guest's MAC address */
 	struct ign_vm_share shares[IGN_VM_MAX_SHARES];  /* host directories (docs/volumes.md) */
 	unsigned nshares;
+	/*
+	 * Snapshots (docs/snapshot-format.md). snapshot_at_marker: when the guest
+	 * writes the boot marker, save a snapshot into this directory (it must
+	 * not exist) and go on. restore_from: start from the snapshot in this
+	 * directory instead of booting (kernel, initrd and cmdline unused); the
+	 * vCPUs, memory and devices must be those of the VM that made it.
+	 */
+	const char *snapshot_at_marker;
+	const char *restore_from;
 };
 
 struct ign_vm;
@@ -72,5 +82,11 @@ void ign_vm_destroy(struct ign_vm *vm);
  * first that cannot (the snapshot format lands device by device: issue 5).
  */
 int ign_vm_can_snapshot(const struct ign_vm *vm, struct ign_err *err);
+/*
+ * Pauses the running VM, saves it into directory `dir` (which must not
+ * exist; written whole under a temporary name, then renamed) and resumes it.
+ * Call from a thread that is not a vCPU's. On failure nothing is left at dir.
+ */
+int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err);
 
 #endif
