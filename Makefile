@@ -53,6 +53,7 @@ fuzz: deps
 
 bench: build kernel
 	bench/boot.sh $(BUILD) $(KERNEL_DIR)
+	bench/snapshot.sh $(BUILD) $(KERNEL_DIR)
 	bench/io.sh $(BUILD) $(KERNEL_DIR)
 	bench/runtime.sh $(BUILD) $(KERNEL_DIR)
 

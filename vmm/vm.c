@@ -164,9 +164,14 @@ static void platform_boot_marker(void *opaque)
 	if (vm->cfg.boot_timer)
 		vm_report_memory(vm, (now_ns() - vm->t0_ns) / 1e6);
 	if (vm->cfg.snapshot_at_marker) {
-		/* on a vCPU thread: ign_vm_run's thread takes the snapshot */
+		/*
+		 * On the vCPU thread that wrote the marker: it pauses before it
+		 * enters the guest again, so the snapshot holds the guest exactly
+		 * after its marker write; ign_vm_run's thread takes it.
+		 */
 		pthread_mutex_lock(&vm->stop_lock);
 		vm->snap_req = 1;
+		__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->ctl_cond);
 		pthread_mutex_unlock(&vm->stop_lock);
 	}
@@ -261,13 +266,19 @@ static void vcpu_pause(struct vcpu *c)
 		vcpu_handle_exit(c, &c->save_err);
 	c->run->immediate_exit = 0;
 	pthread_mutex_lock(&vm->stop_lock);
-	if (vm->pause_save)
-		c->save_rc = x86_vcpu_save(vm->kvm_fd, c->fd, vm->msrs, vm->nmsrs, c->saved,
-					   &c->save_err);
 	vm->npaused++;
 	pthread_cond_broadcast(&vm->ctl_cond);
-	while (vm->pause_req && !vm->stopping)
+	while (vm->pause_req && !vm->stopping) {
+		if (c->save_gen != vm->save_gen) {  /* vm_pause asks for our state */
+			c->save_gen = vm->save_gen;
+			c->save_rc = x86_vcpu_save(vm->kvm_fd, c->fd, vm->msrs, vm->nmsrs, c->saved,
+						   &c->save_err);
+			vm->nsaved++;
+			pthread_cond_broadcast(&vm->ctl_cond);
+			continue;
+		}
 		pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+	}
 	vm->npaused--;
 	pthread_cond_broadcast(&vm->ctl_cond);
 	pthread_mutex_unlock(&vm->stop_lock);
@@ -278,17 +289,24 @@ int vm_pause(struct ign_vm *vm, int save, struct ign_err *err)
 	unsigned running = 0;
 
 	pthread_mutex_lock(&vm->stop_lock);
-	vm->pause_save = save;
+	/* a vCPU may be paused already (the one that wrote the boot marker) */
 	__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		if (!vm->vcpu[i].started)
 			continue;
 		running++;
-		vm->vcpu[i].save_rc = 0;
 		pthread_kill(vm->vcpu[i].thread, VCPU_KICK_SIGNAL);
 	}
 	while (vm->npaused < running && !vm->stopping)
 		pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+	if (save && !vm->stopping) {
+		/* every vCPU is out of the guest: each saves its own state now */
+		vm->nsaved = 0;
+		vm->save_gen++;
+		pthread_cond_broadcast(&vm->ctl_cond);
+		while (vm->nsaved < running && !vm->stopping)
+			pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
+	}
 	int stopped = vm->stopping;
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (stopped) {
@@ -302,7 +320,6 @@ void vm_resume(struct ign_vm *vm)
 {
 	pthread_mutex_lock(&vm->stop_lock);
 	__atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
-	vm->pause_save = 0;
 	pthread_cond_broadcast(&vm->ctl_cond);
 	/* wait until all have left the pause, so the next pause counts afresh */
 	while (vm->npaused && !vm->stopping)
@@ -775,6 +792,9 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 			vm_stop_failed(vm, &e);
 		}
 	}
+	if (vm->cfg.boot_timer && vm->cfg.restore_from)
+		fprintf(stderr, "ign-vmm: restored ms=%.2f (vCPUs running)\n",
+			(now_ns() - vm->t0_ns) / 1e6);
 	/* this thread takes the snapshots the guest asks for, until the VM ends */
 	pthread_mutex_lock(&vm->stop_lock);
 	for (;;) {
@@ -787,8 +807,7 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 		struct ign_err e = { 0 };
 		if (ign_vm_snapshot(vm, vm->cfg.snapshot_at_marker, &e) < 0)
 			vm_stop_failed(vm, &e);
-		else
-			log_info("snapshot saved in %s", vm->cfg.snapshot_at_marker);
+		vm_resume(vm);  /* also when the snapshot failed before pausing */
 		pthread_mutex_lock(&vm->stop_lock);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);

@@ -40,6 +40,7 @@ struct vcpu {
 	int started;
 	/* a pause for a snapshot: the vCPU thread saves its own state here */
 	struct x86_vcpu_state *saved;
+	uint64_t save_gen;           /* the last vm->save_gen this vCPU saved for */
 	int save_rc;
 	struct ign_err save_err;
 };
@@ -77,15 +78,16 @@ struct ign_vm {
 	struct ign_err fail;
 	uint64_t t0_ns;
 	int snap_req;                /* the guest wrote the boot marker: snapshot now */
-	int pause_req, pause_save;   /* vCPUs: stop (and save your state) and wait */
-	unsigned npaused;
+	int pause_req;               /* vCPUs: stop and wait */
+	uint64_t save_gen;           /* bumped: paused vCPUs save their state */
+	unsigned npaused, nsaved;
 	uint32_t *msrs;              /* KVM's MSR list for saving vCPUs */
 	unsigned nmsrs;
 };
 
 /*
  * Stops every running vCPU outside the guest (pending I/O completed); with
- * save, each first reads its state into vcpu->saved. Returns <0 if the VM
+ * save, each then reads its state into vcpu->saved (on its own thread). Returns <0 if the VM
  * stopped meanwhile. vm_resume lets them go on.
  */
 int vm_pause(struct ign_vm *vm, int save, struct ign_err *err);

@@ -167,6 +167,7 @@ int main(void)
 	printf("IGN_HELLO hello from the ign guest\n");
 	if (ioperm(PORT_BOOT_MARKER, 1, 1) == 0)
 		outb(BOOT_MARKER, PORT_BOOT_MARKER);
+	printf("IGN_AFTER_MARKER\n");  /* a snapshot taken at the marker resumes here */
 
 	char test[64];
 	snprintf(test, sizeof(test), "%s", param("ign.test", "hello"));  /* param() reuses its buffer */
