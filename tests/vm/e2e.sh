@@ -135,6 +135,26 @@ grep -q "RO-" "$T/p9.out" && bad="$bad the read-only share took a change;"
 [ -e "$T/share-ro/f" ] && [ ! -e "$T/share-ro/f2" ] || bad="$bad the read-only directory changed;"
 check e2e_9p "virtio-9p: a host directory read and written by the guest (1 MiB both ways, mkdir, rename, symlink, chmod, chown, rm); a read-only one refuses changes" p9
 
+case_begin e2e_restore
+# The warm-base point: ign-init with its root mounted and its agent listening
+# on vsock writes the boot marker; the VM is saved there and restored twice.
+rm -rf "$T/base"
+boot base --disk "$IMG,ro" --snapshot-at-marker "$T/base"
+i=0
+while [ ! -s "$T/base/state" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+agent base -- echo the original goes on
+wait_vm base
+want_rc base 0; want_out base "the original goes on"
+for c in rst1 rst2; do
+	boot "$c" --disk "$IMG,ro" --restore "$T/base"
+	agent "$c" -- sh -c "echo hello from $c; grep -c . /proc/mounts >/dev/null && echo mounts-ok"
+	wait_vm "$c"
+	want_rc "$c" 0; want_vmrc "$c" 0; want_out "$c" "hello from $c"; want_out "$c" mounts-ok
+	grep -q "Linux version" "$T/$c.console" && bad="$bad $c booted instead of resuming;"
+done
+cat "$T"/rst*.out "$T"/rst1.console >>"$T/base.out"
+check e2e_restore "ign-init saved at its boot marker (root mounted, agent listening on vsock) and restored twice: each clone runs a process over a new vsock socket and exits 0" base
+
 case_begin e2e_vsock
 printf 'host says hi\n' >"$T/host.in"
 "$D/vsockcat" unix-listen "$T/vs.sock_5000" <"$T/host.in" >"$T/vs.host" 2>&1 &
