@@ -65,6 +65,7 @@ struct proc {
 	int master;             /* pty master of a terminal process */
 	struct ign_relay out, in;  /* master -> pty stream, pty stream -> master */
 	int exited, status;
+	char exe[4096];         /* the program, as found when it was spawned */
 };
 
 static struct {
@@ -216,32 +217,13 @@ static const char *errno_words(int e)
 	       strerror(e);
 }
 
-static void child_exec(const struct spec *s, int errfd)
+/* Runs the program find_program() found at spawn time. */
+static void child_exec(const struct proc *p, int errfd)
 {
-	const char *file = s->argv[0];
-	const char *path = DEFAULT_PATH;
-	char full[4096];
-	int saved = ENOENT;
+	const struct spec *s = p->spec;
 
-	if (strchr(file, '/')) {
-		execve(file, (char **)s->argv, (char **)s->envp);
-		child_fail(errfd, "exec `%s`: %s", file, errno_words(errno));
-	}
-	for (const char **e = s->envp; *e; e++)
-		if (!strncmp(*e, "PATH=", 5))
-			path = *e + 5;
-	for (const char *d = path; *d;) {
-		const char *end = strchrnul(d, ':');
-		int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - d), d, file);
-		if (n > 0 && n < (int)sizeof(full)) {
-			execve(full, (char **)s->argv, (char **)s->envp);
-			if (errno != ENOENT && errno != ENOTDIR)
-				saved = errno;
-		}
-		d = *end ? end + 1 : end;
-	}
-	child_fail(errfd, "exec `%s`: %s", file, saved == ENOENT ?
-		   "executable file not found in $PATH" : errno_words(saved));
+	execve(p->exe, (char **)s->argv, (char **)s->envp);
+	child_fail(errfd, "exec `%s`: %s", s->argv[0], errno_words(errno));
 }
 
 static __attribute__((noreturn)) void child(struct proc *p, const char *slave, int errfd)
@@ -277,7 +259,7 @@ static __attribute__((noreturn)) void child(struct proc *p, const char *slave, i
 		child_fail(errfd, "process.user %u:%u: %s", s->uid, s->gid, strerror(errno));
 	if (chdir(s->cwd) < 0)
 		child_fail(errfd, "process.cwd `%s`: %s", s->cwd, strerror(errno));
-	child_exec(s, errfd);
+	child_exec(p, errfd);
 	_exit(127);
 }
 
@@ -436,16 +418,21 @@ static int container_setup(const struct spec *s, struct ign_err *err)
 /*
  * The program must be there when the process is created (as runc checks at
  * create): "executable file not found in $PATH" then reaches the caller of
- * create, which podman turns into 127.
+ * create, which podman turns into 127. What is found (a name with '/' taken
+ * from the process's cwd, else the first executable file on its PATH) is
+ * what the process will run.
  */
-static int find_program(const struct spec *s, struct ign_err *err)
+static int find_program(const struct spec *s, char exe[4096], struct ign_err *err)
 {
 	const char *file = s->argv[0], *path = DEFAULT_PATH;
-	char full[4096];
 	int saved = ENOENT;
 
 	if (strchr(file, '/')) {
-		if (access(file, X_OK) == 0)
+		int n = snprintf(exe, 4096, "%s%s%s", file[0] == '/' ? "" : s->cwd,
+				 file[0] == '/' ? "" : "/", file);
+		if (n >= 4096)
+			return ign_err_setx(err, ENAMETOOLONG, "exec `%s`: path too long", file);
+		if (access(exe, X_OK) == 0)
 			return 0;
 		return ign_err_setx(err, errno, "exec `%s`: %s", file, errno_words(errno));
 	}
@@ -454,10 +441,10 @@ static int find_program(const struct spec *s, struct ign_err *err)
 			path = *e + 5;
 	for (const char *d = path; *d;) {
 		const char *end = strchrnul(d, ':');
-		int n = snprintf(full, sizeof(full), "%.*s/%s", (int)(end - d), d, file);
+		int n = snprintf(exe, 4096, "%.*s/%s", (int)(end - d), d, file);
 		struct stat st;
-		if (n > 0 && n < (int)sizeof(full) && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(full, X_OK) == 0)
+		if (n > 0 && n < 4096 && stat(exe, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(exe, X_OK) == 0)
 				return 0;
 			saved = EACCES;
 		}
@@ -515,7 +502,7 @@ static int do_spawn(int fd, struct ign_json *m, struct ign_err *err)
 	}
 	/* As OCI's create: everything but the process is in place before start. */
 	if ((is_main && (r = container_setup(p->spec, err)) < 0) ||
-	    (r = find_program(p->spec, err)) < 0) {
+	    (r = find_program(p->spec, p->exe, err)) < 0) {
 		spec_free(p->spec);
 		free(p);
 		return r;
