@@ -162,28 +162,11 @@ static char *spawn_message(const struct opts *o)
 	ign_jgen_string(g, "main"), ign_jgen_bool(g, !o->exec);
 	if (o->hostname)
 		ign_jgen_string(g, "hostname"), ign_jgen_string(g, o->hostname);
+	struct ign_proc_flags f = { .args = o->argv, .env = o->env, .nenv = o->nenv, .cwd = o->cwd,
+				    .uid = o->uid, .gid = o->gid, .tty = o->tty };
 	ign_jgen_string(g, "process");
 	ign_jgen_map_open(g);
-	ign_jgen_string(g, "args");
-	ign_jgen_array_open(g);
-	for (char **a = o->argv; *a; a++)
-		ign_jgen_string(g, *a);
-	ign_jgen_array_close(g);
-	ign_jgen_string(g, "env");
-	ign_jgen_array_open(g);
-	ign_jgen_string(g, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	if (o->tty)
-		ign_jgen_string(g, "TERM=xterm");
-	for (unsigned i = 0; i < o->nenv; i++)
-		ign_jgen_string(g, o->env[i]);
-	ign_jgen_array_close(g);
-	ign_jgen_string(g, "cwd"), ign_jgen_string(g, o->cwd ? o->cwd : "/");
-	ign_jgen_string(g, "user");
-	ign_jgen_map_open(g);
-	ign_jgen_string(g, "uid"), ign_jgen_int(g, o->uid);
-	ign_jgen_string(g, "gid"), ign_jgen_int(g, o->gid);
-	ign_jgen_map_close(g);
-	ign_jgen_string(g, "terminal"), ign_jgen_bool(g, o->tty);
+	ign_proc_flags_json(g, &f);
 	ign_jgen_string(g, "rlimits");
 	ign_jgen_array_open(g);
 	for (unsigned i = 0; i < o->nrlimit; i++) {

@@ -10,6 +10,30 @@
 
 #include "ign/cleanup.h"
 
+void ign_proc_flags_json(struct ign_jgen *g, const struct ign_proc_flags *f)
+{
+	ign_jgen_string(g, "terminal"), ign_jgen_bool(g, f->tty);
+	ign_jgen_string(g, "user");
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "uid"), ign_jgen_int(g, f->uid);
+	ign_jgen_string(g, "gid"), ign_jgen_int(g, f->gid);
+	ign_jgen_map_close(g);
+	ign_jgen_string(g, "args");
+	ign_jgen_array_open(g);
+	for (char *const *a = f->args; *a; a++)
+		ign_jgen_string(g, *a);
+	ign_jgen_array_close(g);
+	ign_jgen_string(g, "env");
+	ign_jgen_array_open(g);
+	ign_jgen_string(g, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (f->tty)
+		ign_jgen_string(g, "TERM=xterm");
+	for (unsigned i = 0; i < f->nenv; i++)
+		ign_jgen_string(g, f->env[i]);
+	ign_jgen_array_close(g);
+	ign_jgen_string(g, "cwd"), ign_jgen_string(g, f->cwd ? f->cwd : "/");
+}
+
 char *ign_proc_spawn_message(const char *id, int is_main, const struct ign_json *process,
 			     const struct ign_json *extra)
 {

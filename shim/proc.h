@@ -32,6 +32,18 @@ struct ign_proc {
  */
 char *ign_proc_spawn_message(const char *id, int is_main, const struct ign_json *process,
 			     const struct ign_json *extra);
+/* A process given by command-line flags (`ign-runtime exec` without --process, ign-agentctl). */
+struct ign_proc_flags {
+	char *const *args;         /* NULL-terminated */
+	const char *const *env;    /* after PATH (and TERM=xterm with a tty) */
+	unsigned nenv;
+	const char *cwd;           /* NULL: "/" */
+	long uid, gid;
+	int tty;
+};
+
+/* Writes the OCI process members for f (args, env, cwd, user, terminal) into an open map. */
+void ign_proc_flags_json(struct ign_jgen *g, const struct ign_proc_flags *f);
 /* Sends spawn and attaches the streams; nothing runs yet. */
 int ign_proc_spawn(struct ign_agent *a, const char *id, int tty, const char *spawn_json,
 		   struct ign_proc *p, struct ign_err *err);

@@ -47,27 +47,10 @@ static char *process_from_args(const struct exec_opts *o, char **args, struct ig
 		ign_err_setx(err, EINVAL, "--user `%s`: want UID[:GID]", o->user);
 		return NULL;
 	}
+	struct ign_proc_flags f = { .args = args, .env = o->env, .nenv = o->nenv, .cwd = o->cwd,
+				    .uid = uid, .gid = gid, .tty = o->tty };
 	ign_jgen_map_open(g);
-	ign_jgen_string(g, "terminal"), ign_jgen_bool(g, o->tty);
-	ign_jgen_string(g, "user");
-	ign_jgen_map_open(g);
-	ign_jgen_string(g, "uid"), ign_jgen_int(g, uid);
-	ign_jgen_string(g, "gid"), ign_jgen_int(g, gid);
-	ign_jgen_map_close(g);
-	ign_jgen_string(g, "args");
-	ign_jgen_array_open(g);
-	for (char **a = args; *a; a++)
-		ign_jgen_string(g, *a);
-	ign_jgen_array_close(g);
-	ign_jgen_string(g, "env");
-	ign_jgen_array_open(g);
-	ign_jgen_string(g, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	if (o->tty)
-		ign_jgen_string(g, "TERM=xterm");
-	for (unsigned i = 0; i < o->nenv; i++)
-		ign_jgen_string(g, o->env[i]);
-	ign_jgen_array_close(g);
-	ign_jgen_string(g, "cwd"), ign_jgen_string(g, o->cwd ? o->cwd : "/");
+	ign_proc_flags_json(g, &f);
 	ign_jgen_map_close(g);
 	char *text = ign_jgen_finish(g);
 	ign_jgen_free(g);

@@ -751,9 +751,16 @@ static int t_fsync(struct p9_server *s, struct p9_rd *r, struct p9_wr *w)
  * each guest open is one fid, so locks between guest processes (and with
  * the host) conflict as they should. Blocking is the guest's: it retries.
  */
-static int lock_type(uint8_t t)
+/* A 9P lock range as a struct flock; -EINVAL for a type or range that is not one. */
+static int make_flock(uint8_t type, uint64_t start, uint64_t len, struct flock *fl)
 {
-	return t == 0 ? F_RDLCK : t == 1 ? F_WRLCK : t == 2 ? F_UNLCK : -1;
+	int t = type == 0 ? F_RDLCK : type == 1 ? F_WRLCK : type == 2 ? F_UNLCK : -1;
+
+	if (t < 0 || start > INT64_MAX || len > INT64_MAX)
+		return -EINVAL;
+	*fl = (struct flock){ .l_type = t, .l_whence = SEEK_SET, .l_start = (off_t)start,
+			      .l_len = (off_t)len };
+	return 0;
 }
 
 static int t_lock(struct p9_server *s, struct p9_rd *r, struct p9_wr *w)
@@ -770,10 +777,10 @@ static int t_lock(struct p9_server *s, struct p9_rd *r, struct p9_wr *w)
 		return -EPROTO;
 	if (!f || f->io < 0)
 		return -EBADF;
-	if (lock_type(type) < 0 || start > INT64_MAX || len > INT64_MAX)
-		return -EINVAL;
-	struct flock fl = { .l_type = lock_type(type), .l_whence = SEEK_SET,
-			    .l_start = (off_t)start, .l_len = (off_t)len };
+	struct flock fl;
+	int e = make_flock(type, start, len, &fl);
+	if (e < 0)
+		return e;
 	uint8_t status = P9_LOCK_SUCCESS;
 	if (fcntl(f->io, F_OFD_SETLK, &fl) < 0)
 		status = errno == EAGAIN || errno == EACCES ? P9_LOCK_BLOCKED : P9_LOCK_ERROR;
@@ -794,10 +801,10 @@ static int t_getlock(struct p9_server *s, struct p9_rd *r, struct p9_wr *w)
 		return -EPROTO;
 	if (!f || f->io < 0)
 		return -EBADF;
-	if (lock_type(type) < 0 || start > INT64_MAX || len > INT64_MAX)
-		return -EINVAL;
-	struct flock fl = { .l_type = lock_type(type), .l_whence = SEEK_SET,
-			    .l_start = (off_t)start, .l_len = (off_t)len };
+	struct flock fl;
+	int e = make_flock(type, start, len, &fl);
+	if (e < 0)
+		return e;
 	if (fcntl(f->io, F_OFD_GETLK, &fl) < 0)
 		return -errno;
 	p9_put8(w, fl.l_type == F_RDLCK ? 0 : fl.l_type == F_WRLCK ? 1 : 2);

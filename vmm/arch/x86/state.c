@@ -36,6 +36,12 @@ int x86_msr_index_list(int kvm_fd, uint32_t **out, unsigned *n, struct ign_err *
 	return 0;
 }
 
+/* A vCPU's CPUID for KVM_GET_CPUID2 / KVM_SET_CPUID2. */
+struct cpuid_batch {
+	struct kvm_cpuid2 hdr;
+	struct kvm_cpuid_entry2 e[X86_SNAP_MAX_CPUID];
+};
+
 /* MSR batches for KVM_GET_MSRS / KVM_SET_MSRS. */
 struct msr_batch {
 	struct kvm_msrs hdr;
@@ -108,10 +114,7 @@ int x86_vcpu_save(int kvm_fd, int fd, const uint32_t *msrs, unsigned nmsrs,
 	if ((r = ign_ioctl(fd, KVM_GET_TSC_KHZ, 0, err)) < 0)
 		return r;
 	s->tsc_khz = r;
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[X86_SNAP_MAX_CPUID];
-	} c = { .hdr.nent = X86_SNAP_MAX_CPUID };
+	struct cpuid_batch c = { .hdr.nent = X86_SNAP_MAX_CPUID };
 	if ((r = ign_ioctl(fd, KVM_GET_CPUID2, &c, err)) < 0)
 		return r;
 	s->ncpuid = c.hdr.nent;
@@ -137,10 +140,7 @@ int x86_vcpu_restore(int kvm_fd, int fd, const struct x86_vcpu_state *s, struct 
 		return ign_err_setx(err, EINVAL, "the snapshot's TSC runs at %u kHz, this host's at "
 				    "%d kHz, and KVM cannot scale it: restore on the machine that "
 				    "made the snapshot", s->tsc_khz, host_khz);
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[X86_SNAP_MAX_CPUID];
-	} c = { .hdr.nent = s->ncpuid };
+	struct cpuid_batch c = { .hdr.nent = s->ncpuid };
 	memcpy(c.e, s->cpuid, s->ncpuid * sizeof(c.e[0]));
 	if ((r = ign_ioctl(fd, KVM_SET_CPUID2, &c, err)) < 0)
 		return ign_err_wrap(err, "CPUID");
