@@ -4,5 +4,5 @@
 # usage: bench/io.sh BUILD_DIR KERNEL_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export IGN_L1_TIMEOUT=${IGN_L1_TIMEOUT:-900}
+export IGN_L1_BUDGET=${IGN_L1_BUDGET:-900}
 exec "$here/../tests/vm/run.sh" "$1" "$2" "$here/io-in-vm.sh"

@@ -5,5 +5,5 @@
 # usage: bench/snapshot.sh BUILD_DIR KERNEL_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export IGN_L1_TIMEOUT=${IGN_L1_TIMEOUT:-900}
+export IGN_L1_BUDGET=${IGN_L1_BUDGET:-900}
 exec "$here/../tests/vm/run.sh" "$1" "$2" "$here/snapshot-in-vm.sh"

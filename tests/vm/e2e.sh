@@ -11,7 +11,7 @@ boot() {
 	name=$1
 	shift
 	rm -f "$T/$name.vmrc"
-	( ${NS:+nsenter --net="$NS"} timeout "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/ign-init.cpio.gz" \
+	( ${NS:+nsenter --net="$NS"} timeout -k 10 "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/ign-init.cpio.gz" \
 		--cmdline "$BASE" --vsock "$T/$name.sock" "$@" >"$T/$name.console" 2>&1 </dev/null
 	  echo $? >"$T/$name.vmrc" ) &
 }
@@ -21,7 +21,7 @@ boot() {
 agent() {
 	name=$1
 	shift
-	timeout "$TMO" "$AGENT" --vsock "$T/${VM:-$name}.sock" "$@" >"$T/$name.out" 2>&1 \
+	timeout -k 10 "$TMO" "$AGENT" --vsock "$T/${VM:-$name}.sock" "$@" >"$T/$name.out" 2>&1 \
 		<"${AGENT_IN:-/dev/null}"
 	echo $? >"$T/$name.rc"
 }
@@ -74,7 +74,7 @@ check e2e_stdio "1 MiB of stdin reaches the process (sha256), stdout and stderr 
 
 case_begin e2e_cat
 boot cat --disk "$IMG,ro"
-timeout "$TMO" "$AGENT" --vsock "$T/cat.sock" -- cat <"$T/in.bin" >"$T/cat.bin" 2>"$T/cat.out"
+timeout -k 10 "$TMO" "$AGENT" --vsock "$T/cat.sock" -- cat <"$T/in.bin" >"$T/cat.bin" 2>"$T/cat.out"
 echo $? >"$T/cat.rc"
 wait_vm cat
 want_rc cat 0

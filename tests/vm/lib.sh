@@ -2,7 +2,9 @@
 # tests/vm/run.sh writes. POSIX sh: it also runs under busybox inside the L1
 # guest. $D is the staging directory: ign-vmm, vmlinux, bzImage, the
 # initramfs images, ign-agentctl, the root images.
-# Each case prints one "ok"/"not ok" line; finish prints "vm: N passed, N failed".
+# Each case prints one "ok"/"not ok" line; suite_end prints a suite's counts
+# (run.sh resumes an interrupted nested run from the first unfinished suite);
+# finish prints "vm: N passed, N failed".
 VMM=$D/ign-vmm
 TMO=${IGN_CASE_TIMEOUT:-120}
 T=$(mktemp -d)
@@ -17,7 +19,7 @@ vm() {
 	shift
 	in=/dev/null
 	[ -f "$T/$name.in" ] && in=$T/$name.in
-	timeout "$TMO" "$VMM" "$@" >"$T/$name.out" 2>&1 <"$in"
+	timeout -k 10 "$TMO" "$VMM" "$@" >"$T/$name.out" 2>&1 <"$in"
 	echo $? >"$T/$name.rc"
 }
 
@@ -41,6 +43,9 @@ want_out() { grep -q -- "$2" "$T/$1.out" || bad="$bad no '$2' in output;"; }
 hello() { vm "$@" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE"; }
 
 case_begin() { echo "# $1 (uptime $(cut -d' ' -f1 /proc/uptime))"; }
+
+suite_begin() { echo "IGN_SUITE_BEGIN $1"; ign_suite_pass=$pass; ign_suite_fail=$fail; }
+suite_end() { echo "IGN_SUITE_END $1 passed=$((pass - ign_suite_pass)) failed=$((fail - ign_suite_fail))"; }
 
 finish() {
 	rm -rf "$T"

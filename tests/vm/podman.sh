@@ -34,7 +34,7 @@ P="podman --runtime $RT"
 pm() {
 	name=$1
 	shift
-	timeout "$TMO" $P "$@" >"$T/$name.out" 2>&1 </dev/null
+	timeout -k 10 "$TMO" $P "$@" >"$T/$name.out" 2>&1 </dev/null
 	echo $? >"$T/$name.rc"
 }
 
@@ -58,7 +58,7 @@ check pm_exit_codes "exit codes through conmon: 0, 3, 127 (missing program), 137
 case_begin pm_tty
 # timeout --foreground: podman must stay in the terminal's foreground group
 timeout -k 5 "$TMO" script -qec \
-	"timeout --foreground $TMO $P run --rm -it $IMGNAME sh -c 'tty; echo T=\$TERM'" /dev/null \
+	"timeout -k 10 --foreground $TMO $P run --rm -it $IMGNAME sh -c 'tty; echo T=\$TERM'" /dev/null \
 	>"$T/pm_tty.out" 2>&1 </dev/null
 echo $? >"$T/pm_tty.rc"
 want_rc pm_tty 0
