@@ -642,7 +642,7 @@ static int vm_setup_virtio(struct ign_vm *vm, struct ign_err *err)
 				      &d, err)) < 0 ||
 	     (r = vm_add_virtio(vm, d, err)) < 0))
 		return r;
-	if (vm->cfg.net_tap &&
+	if ((vm->cfg.net_tap || vm->cfg.net_slot) &&
 	    ((r = virtio_net_create(vm->cfg.net_tap, vm->cfg.net_mac, &vm->mem, vm->loop, &d,
 				    err)) < 0 ||
 	     (r = vm_add_virtio(vm, d, err)) < 0))
@@ -807,6 +807,8 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 		struct ign_err e = { 0 };
 		if (ign_vm_snapshot(vm, vm->cfg.snapshot_at_marker, &e) < 0)
 			vm_stop_failed(vm, &e);
+		else if (vm->cfg.exit_after_snapshot)
+			vm_stop(vm, 0, NULL);
 		vm_resume(vm);  /* also when the snapshot failed before pausing */
 		pthread_mutex_lock(&vm->stop_lock);
 	}
@@ -825,6 +827,14 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 	}
 	*status = vm->status;
 	return 0;
+}
+
+void ign_vm_kill(struct ign_vm *vm)
+{
+	struct ign_err e;
+
+	ign_err_setx(&e, ECANCELED, "the VM was stopped by its host");
+	vm_stop_failed(vm, &e);
 }
 
 void ign_vm_destroy(struct ign_vm *vm)

@@ -150,6 +150,8 @@ static int t_attach(struct p9_server *s, struct p9_rd *r, struct p9_wr *w)
 		return -EPROTO;
 	if ((e = fid_free_slot(s, fid)) < 0)
 		return e;
+	if (s->root_fd < 0)
+		return -ENXIO;  /* an empty slot */
 	int fd = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -865,11 +867,11 @@ int64_t p9_serve(struct p9_server *s, const uint8_t *req, size_t len, uint8_t *o
 int p9_server_create(const char *root, int readonly, struct p9_server **out,
 		     struct ign_err *err)
 {
-	cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct stat st;
+	cleanup_close int fd = root ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	struct stat st = { 0 };
 	struct rlimit rl;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (root && (fd < 0 || fstat(fd, &st) < 0))
 		return ign_err_set(err, errno, "shared directory `%s`", root);
 	if (access("/proc/self/fd", X_OK) < 0)
 		return ign_err_set(err, errno, "shared directory `%s`: /proc is needed to open "
@@ -901,7 +903,8 @@ void p9_server_destroy(struct p9_server *s)
 	for (unsigned i = 0; i < P9_MAX_FIDS; i++)
 		if (s->fids[i].fd >= 0)
 			fid_clunk(s, &s->fids[i]);
-	close(s->root_fd);
+	if (s->root_fd >= 0)
+		close(s->root_fd);
 	free(s);
 }
 

@@ -50,6 +50,33 @@ static void p9_destroy(struct virtio_dev *d)
 	free(v);
 }
 
+/*
+ * Saved only while the guest has nothing of it in use (no fid: not mounted),
+ * as in a warm base: the tag, which the guest read at probe time. The
+ * restoring VM may give the slot another directory, or none.
+ */
+static int p9_save(struct virtio_dev *d, struct snap_buf *sb, struct ign_err *err)
+{
+	struct virtio_9p *v = d->priv;
+
+	if (p9_server_fids(v->srv))
+		return ign_err_setx(err, ENOTSUP, "share `%.*s` is mounted in the guest (%u fids "
+				    "in use): only an unmounted share can be saved",
+				    (int)v->config_len - 2, v->config + 2, p9_server_fids(v->srv));
+	snap_buf_put(sb, v->config, v->config_len);
+	return 0;
+}
+
+static int p9_restore(struct virtio_dev *d, const uint8_t *data, size_t len, struct ign_err *err)
+{
+	struct virtio_9p *v = d->priv;
+
+	if (len != v->config_len || memcmp(data, v->config, len))
+		return ign_err_setx(err, EINVAL, "the snapshot's share has another tag than `%.*s`",
+				    (int)v->config_len - 2, v->config + 2);
+	return 0;
+}
+
 static const struct virtio_dev_ops p9_ops = {
 	.name = "virtio-9p",
 	.device_id = VIRTIO_ID_9P,
@@ -58,6 +85,8 @@ static const struct virtio_dev_ops p9_ops = {
 	.config_read = p9_config_read,
 	.notify = p9_notify,
 	.destroy = p9_destroy,
+	.save = p9_save,
+	.restore = p9_restore,
 };
 
 int virtio_9p_create(const char *tag, const char *dir, int readonly,

@@ -16,7 +16,10 @@
 #define VIRTIO_9P_F_MOUNT_TAG 0
 #define VIRTIO_9P_TAG_MAX 64
 
-/* tag: 1 to 64 of [A-Za-z0-9_.-]; readonly: every change is refused (EROFS). */
+/*
+ * tag: 1 to 64 of [A-Za-z0-9_.-]; readonly: every change is refused (EROFS).
+ * dir NULL: an empty slot, whose attach fails (ENXIO) until a restore fills it.
+ */
 int virtio_9p_create(const char *tag, const char *dir, int readonly,
 		     const struct guest_mem *mem, struct virtio_dev **out, struct ign_err *err);
 

@@ -127,7 +127,11 @@ static void blk_notify(struct virtio_dev *d, unsigned q)
 	virtio_queue_serve(d, q, blk_request);
 }
 
-/* The disk's size and mode: a restore onto another disk is refused. */
+/*
+ * The disk's size and mode: a restore onto another disk is refused, except
+ * that an empty slot (saved with 0 bytes) may be filled: the guest is told
+ * of its new capacity with a configuration change interrupt.
+ */
 struct blk_state {
 	uint64_t bytes;
 	uint32_t readonly, pad;
@@ -152,6 +156,10 @@ static int blk_restore(struct virtio_dev *d, const uint8_t *data, size_t len,
 	if (len != sizeof(st))
 		return ign_err_setx(err, EINVAL, "saved state of %zu bytes", len);
 	memcpy(&st, data, sizeof(st));
+	if (st.bytes == 0 && b->bytes && st.readonly == (uint32_t)b->readonly) {
+		virtio_dev_config_changed(d);
+		return 0;
+	}
 	if (st.bytes != b->bytes || st.readonly != (uint32_t)b->readonly)
 		return ign_err_setx(err, EINVAL, "the snapshot's disk was %llu bytes%s, this one is "
 				    "%llu bytes%s", (unsigned long long)st.bytes,
@@ -181,12 +189,37 @@ static const struct virtio_dev_ops blk_ops = {
 	.restore = blk_restore,
 };
 
+static struct virtio_dev *blk_new(int fd, int readonly, uint64_t bytes, const char *id,
+				  const struct guest_mem *mem)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->fd = fd;
+	b->readonly = readonly;
+	b->bytes = bytes;
+	b->config.capacity = bytes / SECTOR;
+	b->config.seg_max = VIRTQ_MAX_SEGS - 2;
+	snprintf(b->id, sizeof(b->id), "%s", id);
+	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+			    (readonly ? 1ULL << VIRTIO_BLK_F_RO : 1ULL << VIRTIO_BLK_F_FLUSH);
+	virtio_dev_init(&b->dev, &blk_ops, b, mem, features);
+	return &b->dev;
+}
+
 int virtio_blk_create(const char *path, int readonly, const struct guest_mem *mem,
 		      struct virtio_dev **out, struct ign_err *err)
 {
 	struct stat st;
-	cleanup_close int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	char id[VIRTIO_BLK_ID_BYTES];
 
+	if (!path) {  /* an empty slot */
+		if (!(*out = blk_new(-1, readonly, 0, "", mem)))
+			return ign_err_set(err, ENOMEM, "empty disk slot");
+		return 0;
+	}
+	cleanup_close int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
 		return ign_err_set(err, errno, "disk `%s`", path);
 	if (fstat(fd, &st) < 0)
@@ -205,20 +238,11 @@ int virtio_blk_create(const char *path, int readonly, const struct guest_mem *me
 		return ign_err_setx(err, EINVAL, "disk `%s` is %llu bytes, not a multiple of %llu",
 				    path, (unsigned long long)bytes, SECTOR);
 
-	struct blk *b = calloc(1, sizeof(*b));
-	if (!b)
-		return ign_err_set(err, ENOMEM, "disk `%s`", path);
-	b->fd = steal_fd(&fd);
-	b->readonly = readonly;
-	b->bytes = bytes;
-	b->config.capacity = bytes / SECTOR;
-	b->config.seg_max = VIRTQ_MAX_SEGS - 2;
 	/* The serial the guest sees (/sys/block/vdX/serial): device and inode. */
-	snprintf(b->id, sizeof(b->id), "ign%llx.%llx", (unsigned long long)st.st_dev,
+	snprintf(id, sizeof(id), "ign%llx.%llx", (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino);
-	uint64_t features = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
-			    (readonly ? 1ULL << VIRTIO_BLK_F_RO : 1ULL << VIRTIO_BLK_F_FLUSH);
-	virtio_dev_init(&b->dev, &blk_ops, b, mem, features);
-	*out = &b->dev;
+	if (!(*out = blk_new(fd, readonly, bytes, id, mem)))
+		return ign_err_set(err, ENOMEM, "disk `%s`", path);
+	fd = -1;
 	return 0;
 }

@@ -23,6 +23,10 @@
 #define VIRTIO_BLK_S_UNSUPP 2
 #define VIRTIO_BLK_ID_BYTES 20
 
+/*
+ * path NULL: an empty slot, 0 bytes, for a warm base (docs/snapshot-format.md);
+ * a restore fills it with the disk the restoring VM was given.
+ */
 int virtio_blk_create(const char *path, int readonly, const struct guest_mem *mem,
 		      struct virtio_dev **out, struct ign_err *err);
 

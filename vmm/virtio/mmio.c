@@ -37,6 +37,12 @@ void virtio_queue_signal(struct virtio_dev *d, unsigned q)
 		raise_irq(d, VIRTIO_INT_USED);
 }
 
+void virtio_dev_config_changed(struct virtio_dev *d)
+{
+	d->config_generation++;
+	raise_irq(d, VIRTIO_INT_CONFIG);
+}
+
 void virtio_dev_fail(struct virtio_dev *d, const char *what, const struct ign_err *why)
 {
 	log_ratelimited(IGN_LOG_WARN, "%s at 0x%llx: %s: %s; device needs reset", d->ops->name,

@@ -119,6 +119,8 @@ void virtio_mmio_access(struct virtio_dev *d, uint64_t off, int is_write, uint8_
 void virtio_dev_kick(struct virtio_dev *d, unsigned q);
 /* The guest misbehaved: NEEDS_RESET, config interrupt, one log line. Holds d->lock. */
 void virtio_dev_fail(struct virtio_dev *d, const char *what, const struct ign_err *why);
+/* The device's configuration changed (a disk slot filled): generation++, interrupt. */
+void virtio_dev_config_changed(struct virtio_dev *d);
 /*
  * Serves every available request of queue q with handle(), which returns the
  * bytes it wrote into the chain or <0 (err set) for a malformed request; then

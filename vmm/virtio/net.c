@@ -49,8 +49,9 @@ static int64_t net_tx(struct virtio_dev *d, struct virtq_chain *c, struct ign_er
 				    VIRTIO_NET_MAX_FRAME);
 	unsigned k = iov_slice(c->iov, c->n_out, VIRTIO_NET_HDR_LEN,
 			       c->out_len - VIRTIO_NET_HDR_LEN, frame, VIRTQ_MAX_SEGS);
-	ssize_t w;
-	while ((w = writev(n->fd, frame, k)) < 0 && errno == EINTR)
+	ssize_t w = -1;
+	errno = ENOTCONN;
+	while (n->fd >= 0 && (w = writev(n->fd, frame, k)) < 0 && errno == EINTR)
 		;
 	if (w < 0) {  /* a full tap queue or a down link: the frame is lost, as on a wire */
 		n->tx_dropped++;
@@ -194,6 +195,8 @@ int virtio_net_create_fd(int fd, const char *name, const uint8_t mac[6],
 int virtio_net_create(const char *tap, const uint8_t mac[6], const struct guest_mem *mem,
 		      struct evloop *loop, struct virtio_dev **out, struct ign_err *err)
 {
+	if (!tap)  /* an empty slot: no link */
+		return virtio_net_create_fd(-1, "(none)", mac, mem, NULL, out, err);
 	int fd = tap_open(tap, err);
 
 	return fd < 0 ? fd : virtio_net_create_fd(fd, tap, mac, mem, loop, out, err);

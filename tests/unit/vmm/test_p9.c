@@ -15,6 +15,7 @@
 
 #include "p9/p9.h"
 #include "p9/wire.h"
+#include "snapshot/snapfile.h"
 #include "virtio/9p.h"
 
 static char dir[64], path[256];
@@ -546,5 +547,63 @@ Test(p9dev, tag_and_a_request_through_the_queue, .init = rw_share, .fini = stop)
 	cr_assert_eq(ram[0x20000 + 7] | ram[0x20000 + 8] << 8, 8192, "msize as asked");
 	cr_assert_eq(memcmp(ram + 0x20000 + 13, "9P2000.L", 8), 0);
 	dev->ops->destroy(dev);
+	free(ram);
+}
+
+/* A warm base's share slot: no directory (attach fails), saved unmounted, refilled. */
+Test(p9slot, empty_slot_saved_unmounted_and_filled, .init = rw_share, .fini = stop)
+{
+	struct ign_err err = { 0 };
+	struct p9_server *empty;
+	struct snap_buf b = { 0 };
+	struct virtio_dev *slot, *filled, *other;
+
+	cr_assert_eq(p9_server_create(NULL, 0, &empty, &err), 0, "%s", err.msg);
+	struct p9_server *keep = srv;
+	srv = empty;
+	T(P9_TATTACH);
+	p9_put32(&m, 1);
+	p9_put32(&m, P9_NOFID);
+	pstr("root");
+	pstr("");
+	p9_put32(&m, 0);
+	cr_assert_eq(call(), ENXIO, "an empty slot has nothing to attach");
+	cr_assert_eq(p9_server_fids(empty), 0);
+	p9_server_destroy(empty);
+	srv = keep;
+
+	fake_ram_setup();
+	cr_assert_eq(virtio_9p_create("vol3", NULL, 0, &mem, &slot, &err), 0, "%s", err.msg);
+	cr_assert_eq(virtio_dev_save(slot, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(virtio_9p_create("vol3", dir, 0, &mem, &filled, &err), 0, "%s", err.msg);
+	cr_assert_eq(virtio_dev_restore(filled, b.p, b.len, &err), 0, "%s", err.msg);
+	cr_assert_eq(virtio_9p_create("vol4", dir, 0, &mem, &other, &err), 0, "%s", err.msg);
+	cr_assert_lt(virtio_dev_restore(other, b.p, b.len, &err), 0, "another tag");
+	cr_assert(strstr(err.msg, "vol4"), "%s", err.msg);
+	other->ops->destroy(other);
+	snap_buf_free(&b);
+
+	/* Mounted (a fid in use): the save is refused, naming the share. */
+	dev = filled;
+	fake_driver_up(1ULL << VIRTIO_9P_F_MOUNT_TAG, 1);
+	T(P9_TATTACH);
+	p9_put32(&m, 1);
+	p9_put32(&m, P9_NOFID);
+	pstr("root");
+	pstr("");
+	p9_put32(&m, 0);
+	size_t n = p9_end(&m);
+	memcpy(ram + 0x10000, req, n);
+	*desc(0, 0) = (struct virtq_desc){ 0x10000, n, VIRTQ_DESC_F_NEXT, 1 };
+	*desc(0, 1) = (struct virtq_desc){ 0x20000, 4096, VIRTQ_DESC_F_WRITE, 0 };
+	avail(0)->ring[0] = 0;
+	avail(0)->idx = 1;
+	virtio_dev_kick(dev, 0);
+	cr_assert_eq(ram[0x20000 + 4], P9_RATTACH, "the filled slot serves the directory");
+	cr_assert_eq(virtio_dev_save(filled, &b, &err), -ENOTSUP);
+	cr_assert(strstr(err.msg, "vol3") && strstr(err.msg, "mounted"), "%s", err.msg);
+	snap_buf_free(&b);
+	filled->ops->destroy(filled);
+	slot->ops->destroy(slot);
 	free(ram);
 }

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "snapshot/snapfile.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/queue.h"
@@ -374,6 +375,54 @@ Test(blk, read_write_flush_id_and_errors)
 
 	close(d->irqfd);
 	d->ops->destroy(d);
+	unlink(disk_path);
+}
+
+/* A warm base's empty disk slot, saved with its driver up, restored with a real disk. */
+Test(blk, empty_slot_is_filled_at_restore)
+{
+	struct virtio_dev *slot, *d, *other;
+	struct snap_buf b = { 0 };
+	struct ign_err err = { 0 };
+	uint32_t cap = 1;
+	uint64_t ev;
+
+	make_disk();
+	cr_assert_eq(virtio_blk_create(NULL, 1, &mem, &slot, &err), 0, "%s", err.msg);
+	driver_up(slot, VIRTIO_F_VERSION_1 | 1u << VIRTIO_BLK_F_RO);
+	virtio_mmio_access(slot, VIRTIO_MMIO_CONFIG, 0, (uint8_t *)&cap, 4);
+	cr_assert_eq(cap, 0, "an empty slot has no sectors");
+	blk_submit(slot, VIRTIO_BLK_T_IN, 0, 512, 1);
+	cr_assert_eq(blk_status(), VIRTIO_BLK_S_IOERR, "nothing to read");
+	cr_assert_eq(virtio_dev_save(slot, &b, &err), 0, "%s", err.msg);
+	uint32_t gen = rd(slot, VIRTIO_MMIO_CONFIG_GENERATION);
+
+	cr_assert_eq(virtio_blk_create(disk_path, 1, &mem, &d, &err), 0, "%s", err.msg);
+	d->irqfd = eventfd(0, EFD_NONBLOCK);
+	cr_assert_eq(virtio_dev_restore(d, b.p, b.len, &err), 0, "%s", err.msg);
+	cr_assert(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_INT_CONFIG, "config change");
+	cr_assert_eq(read(d->irqfd, &ev, sizeof(ev)), 8, "interrupt raised");
+	cr_assert_neq(rd(d, VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	virtio_mmio_access(d, VIRTIO_MMIO_CONFIG, 0, (uint8_t *)&cap, 4);
+	cr_assert_eq(cap, 8, "the new disk's sectors");
+	blk_submit(d, VIRTIO_BLK_T_IN, 2, 512, 1);  /* the queue the slot's driver set up */
+	cr_assert_eq(blk_status(), VIRTIO_BLK_S_OK);
+	cr_assert_eq(ram[DATA + 0x1000], 'c', "sector 2 of the new disk");
+
+	/* A slot is filled only in its mode; a full disk is not swapped for another. */
+	cr_assert_eq(virtio_blk_create(disk_path, 0, &mem, &other, &err), 0, "%s", err.msg);
+	cr_assert_lt(virtio_dev_restore(other, b.p, b.len, &err), 0, "read-write into read-only");
+	other->ops->destroy(other);
+	snap_buf_free(&b);
+	cr_assert_eq(virtio_dev_save(d, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(virtio_blk_create(NULL, 1, &mem, &other, &err), 0, "%s", err.msg);
+	cr_assert_lt(virtio_dev_restore(other, b.p, b.len, &err), 0, "a full disk into a slot");
+	cr_assert(strstr(err.msg, "4096 bytes"), "%s", err.msg);
+	other->ops->destroy(other);
+	snap_buf_free(&b);
+	close(d->irqfd);
+	d->ops->destroy(d);
+	slot->ops->destroy(slot);
 	unlink(disk_path);
 }
 

@@ -24,7 +24,8 @@ enum ign_xsave_mode {
 #define IGN_VM_MAX_DISKS 8
 
 struct ign_vm_disk {
-	const char *path;     /* file or block device; the guest sees /dev/vda, vdb... */
+	/* file or block device; the guest sees /dev/vda, vdb... NULL: an empty slot (below) */
+	const char *path;
 	int readonly;
 };
 
@@ -32,7 +33,7 @@ struct ign_vm_disk {
 
 struct ign_vm_share {
 	const char *tag;      /* the guest mounts it by this name (virtio-9p) */
-	const char *path;     /* the host directory */
+	const char *path;     /* the host directory; NULL: an empty slot (below) */
 	int readonly;
 };
 
@@ -53,6 +54,7 @@ struct ign_vm_config {
 	const char *vsock_path;  /* virtio-vsock's host socket (docs/vmm.md); NULL: none */
 	uint64_t vsock_cid;      /* the guest's CID, 3 or more */
 	const char *net_tap;     /* virtio-net on this tap device; NULL: none */
+	int net_slot;            /* virtio-net even without a tap: an empty slot */
 	uint8_t net_mac[6];      /* the guest's MAC address */
 	struct ign_vm_share shares[IGN_VM_MAX_SHARES];  /* host directories (docs/volumes.md) */
 	unsigned nshares;
@@ -62,8 +64,16 @@ struct ign_vm_config {
 	 * not exist) and go on. restore_from: start from the snapshot in this
 	 * directory instead of booting (kernel, initrd and cmdline unused); the
 	 * vCPUs, memory and devices must be those of the VM that made it.
+	 * exit_after_snapshot: the VM ends (status 0) once the snapshot is made.
+	 *
+	 * Slots: a warm base is made with empty slots (a disk or share with no
+	 * path, net_slot without a tap) and each VM restored from it fills
+	 * them with its own disk, directories and tap: a disk slot that was
+	 * empty when saved takes any disk of the same mode, and the guest
+	 * gets a configuration change interrupt for its new capacity.
 	 */
 	const char *snapshot_at_marker;
+	int exit_after_snapshot;
 	const char *restore_from;
 };
 
@@ -77,6 +87,8 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
  */
 int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err);
 void ign_vm_destroy(struct ign_vm *vm);
+/* Ends a running VM from another thread: ign_vm_run returns -ECANCELED. */
+void ign_vm_kill(struct ign_vm *vm);
 /*
  * Whether every device of the VM can be snapshotted; if not, err names the
  * first that cannot (the snapshot format lands device by device: issue 5).
