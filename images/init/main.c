@@ -3,7 +3,10 @@
  * ign-init: PID 1 of every ign-runtime guest, static, alone in its initramfs.
  *
  * Boot: mount the overlay root (rootfs.c), bring up lo, listen on vsock port
- * IGN_AGENT_PORT, write the boot marker. Then serve the host (protocol in
+ * IGN_AGENT_PORT, write the boot marker. With ign.root=wait (a warm base,
+ * snapshotted at the marker) the root waits for the host's "setup" message,
+ * which each clone gets with its own seed, time and root disk (identity.c).
+ * Then serve the host (protocol in
  * docs/agent-protocol.md): each connection's first message says what it is,
  * "hello" for a control connection, "attach" for one of a process's stdio
  * streams, which after the reply carries raw bytes and becomes the
@@ -41,6 +44,7 @@
 #include "ign/guest_abi.h"
 #include "ign/json.h"
 #include "ign/relay.h"
+#include "identity.h"
 #include "net.h"
 #include "rootfs.h"
 #include "spec.h"
@@ -76,7 +80,10 @@ static struct {
 	struct proc *procs[MAX_PROCS];
 	int have_main;
 	int debug;
-} g;
+	struct root_config rc;
+	int root_wait;          /* ign.root=wait: mount the root on "setup" */
+	int root_mounted;
+} g = { .rc = { .device = "/dev/vda" } };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -477,6 +484,10 @@ static int do_spawn(int fd, struct ign_json *m, struct ign_err *err)
 		r = ign_err_setx(err, EEXIST, "the guest has a main process already");
 		goto out;
 	}
+	if (!g.root_mounted) {
+		r = ign_err_setx(err, EAGAIN, "the root is not mounted yet: send setup first");
+		goto out;
+	}
 	for (slot = 0; slot < MAX_PROCS && g.procs[slot]; slot++)
 		;
 	if (slot == MAX_PROCS) {
@@ -515,6 +526,26 @@ out:
 	return r;
 }
 
+/* A clone's identity, then its root (on the disk slot the restore filled). */
+static int do_setup(const struct ign_json *m, struct ign_err *err)
+{
+	int root = 0, r;
+
+	if ((r = identity_apply(m, err)) < 0)
+		return r;
+	if (ign_json_member(m, "root") &&
+	    (r = ign_json_bool(ign_json_member(m, "root"), "root", &root, err)) < 0)
+		return r;
+	if (!root)
+		return 0;
+	if (g.root_mounted)
+		return ign_err_setx(err, EBUSY, "the root is mounted already");
+	if ((r = rootfs_setup(&g.rc, err)) < 0)
+		return ign_err_wrap(err, "root file system");
+	g.root_mounted = 1;
+	return 0;
+}
+
 /* A control message; returns <0 with err for an error reply. */
 static int control(int fd, struct ign_json *m, struct ign_err *err)
 {
@@ -529,6 +560,11 @@ static int control(int fd, struct ign_json *m, struct ign_err *err)
 		return reply_ok(fd, NULL, 0);
 	}
 	cleanup_json struct ign_json *msg = m;
+	if (!strcmp(type, "setup")) {
+		if ((r = do_setup(msg, err)) < 0)
+			return r;
+		return reply_ok(fd, NULL, 0);
+	}
 	if (!strcmp(type, "start")) {
 		if ((r = msg_proc(msg, &p, err)) < 0)
 			return r;
@@ -751,7 +787,9 @@ static void cmdline(struct root_config *rc)
 		return;
 	buf[n] = 0;
 	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
-		if (!strncmp(tok, "ign.root=", 9))
+		if (!strcmp(tok, "ign.root=wait"))
+			g.root_wait = 1;
+		else if (!strncmp(tok, "ign.root=", 9))
 			rc->device = tok + 9;
 		else if (!strncmp(tok, "ign.rootfstype=", 15))
 			rc->fstype = tok + 15;
@@ -784,7 +822,6 @@ static __attribute__((noreturn)) void fatal(const char *what, const struct ign_e
 
 int main(void)
 {
-	struct root_config rc = { .device = "/dev/vda" };
 	struct ign_err err = { 0 };
 
 	if (getpid() != 1) {
@@ -797,10 +834,13 @@ int main(void)
 		if (fcntl(i, F_GETFD) < 0)
 			dup2(con, i);
 	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	cmdline(&rc);
+	cmdline(&g.rc);
 
-	if (rootfs_setup(&rc, &err) < 0)
-		fatal("root file system", &err);
+	if (!g.root_wait) {
+		if (rootfs_setup(&g.rc, &err) < 0)
+			fatal("root file system", &err);
+		g.root_mounted = 1;
+	}
 	loopback_up();
 
 	sigset_t mask;

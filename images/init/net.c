@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -55,6 +56,12 @@ int net_setup(const struct spec_net *net, struct ign_err *err)
 	cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return ign_err_set(err, errno, "network: socket");
+	if (net->has_mac) {
+		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(ifr.ifr_hwaddr.sa_data, net->mac, 6);
+		if (ioctl(s, SIOCSIFHWADDR, &ifr) < 0)
+			return ign_err_set(err, errno, "network: MAC address of %s", ifr.ifr_name);
+	}
 	if (net->mtu) {
 		ifr.ifr_mtu = (int)net->mtu;
 		if (ioctl(s, SIOCSIFMTU, &ifr) < 0)

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,6 +16,9 @@
 #include "ign/fdio.h"
 
 #define STAGE "/.ign"
+#ifndef BLKGETSIZE64  /* <linux/fs.h>, which clashes with <sys/mount.h> */
+#define BLKGETSIZE64 _IOR(0x12, 114, size_t)
+#endif
 
 static int mount_at(const char *src, const char *dst, const char *type, unsigned long flags,
 		    const char *data, struct ign_err *err)
@@ -27,13 +32,23 @@ static int mount_at(const char *src, const char *dst, const char *type, unsigned
 	return 0;
 }
 
-/* The disk shows up while the kernel probes virtio; give it a moment. */
+/*
+ * The disk shows up while the kernel probes virtio; give it a moment. In a
+ * clone of a warm base it is there from the start, empty, and gets its size
+ * when the kernel handles the restore's configuration change interrupt.
+ */
 static int wait_for(const char *dev, struct ign_err *err)
 {
-	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	struct timespec tick = { 0, 2 * 1000 * 1000 };
 
-	for (int i = 0; i < 400; i++) {
-		if (access(dev, F_OK) == 0)
+	for (int i = 0; i < 1000; i++) {
+		uint64_t bytes = 0;
+		int fd = open(dev, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+			bytes = 0;
+		if (fd >= 0)
+			close(fd);
+		if (bytes)
 			return 0;
 		nanosleep(&tick, NULL);
 	}

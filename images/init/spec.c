@@ -264,6 +264,19 @@ static int parse_network(const struct ign_json *n, struct spec_net *net, struct 
 	if (ign_json_member(n, "mtu") && (r = get_uint(n, "mtu", "network", 65535, &mtu, err)) < 0)
 		return r;
 	net->mtu = (unsigned)mtu;
+	if (ign_json_member(n, "mac")) {
+		const char *mac;
+		unsigned b[6];
+		char end;
+		if ((r = get_string(n, "mac", "network", &mac, err)) < 0)
+			return r;
+		if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+			   &b[5], &end) != 6)
+			return ign_err_setx(err, EINVAL, "network.mac: `%s` is not a MAC address", mac);
+		for (int i = 0; i < 6; i++)
+			net->mac[i] = (uint8_t)b[i];
+		net->has_mac = 1;
+	}
 	return 0;
 }
 

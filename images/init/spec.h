@@ -39,6 +39,8 @@ struct spec_net {
 	const char *address;     /* "10.88.0.4/16" */
 	const char *gateway;     /* "" or NULL: none */
 	unsigned mtu;
+	int has_mac;             /* the interface takes this MAC (a clone's own) */
+	uint8_t mac[6];
 };
 
 struct spec {
