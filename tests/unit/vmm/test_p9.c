@@ -97,6 +97,17 @@ static struct p9_qid getqid(void)
 	return q;
 }
 
+/* Builds a Tattach of the share's root to fid, as uid 0. */
+static void tattach(uint32_t fid)
+{
+	T(P9_TATTACH);
+	p9_put32(&m, fid);
+	p9_put32(&m, P9_NOFID);
+	pstr("root");
+	pstr("");
+	p9_put32(&m, 0);
+}
+
 static struct p9_qid attach(uint32_t fid)
 {
 	T(P9_TVERSION);
@@ -104,12 +115,7 @@ static struct p9_qid attach(uint32_t fid)
 	pstr("9P2000.L");
 	cr_assert_eq(call(), 0);
 	cr_assert_eq(p9_get32(&r), P9_MSIZE_MAX, "msize is capped at ours");
-	T(P9_TATTACH);
-	p9_put32(&m, fid);
-	p9_put32(&m, P9_NOFID);
-	pstr("root");
-	pstr("");
-	p9_put32(&m, 0);
+	tattach(fid);
 	cr_assert_eq(call(), 0);
 	return getqid();
 }
@@ -561,12 +567,7 @@ Test(p9slot, empty_slot_saved_unmounted_and_filled, .init = rw_share, .fini = st
 	cr_assert_eq(p9_server_create(NULL, 0, &empty, &err), 0, "%s", err.msg);
 	struct p9_server *keep = srv;
 	srv = empty;
-	T(P9_TATTACH);
-	p9_put32(&m, 1);
-	p9_put32(&m, P9_NOFID);
-	pstr("root");
-	pstr("");
-	p9_put32(&m, 0);
+	tattach(1);
 	cr_assert_eq(call(), ENXIO, "an empty slot has nothing to attach");
 	cr_assert_eq(p9_server_fids(empty), 0);
 	p9_server_destroy(empty);
@@ -586,12 +587,7 @@ Test(p9slot, empty_slot_saved_unmounted_and_filled, .init = rw_share, .fini = st
 	/* Mounted (a fid in use): the save is refused, naming the share. */
 	dev = filled;
 	fake_driver_up(1ULL << VIRTIO_9P_F_MOUNT_TAG, 1);
-	T(P9_TATTACH);
-	p9_put32(&m, 1);
-	p9_put32(&m, P9_NOFID);
-	pstr("root");
-	pstr("");
-	p9_put32(&m, 0);
+	tattach(1);
 	size_t n = p9_end(&m);
 	memcpy(ram + 0x10000, req, n);
 	*desc(0, 0) = (struct virtq_desc){ 0x10000, n, VIRTQ_DESC_F_NEXT, 1 };
