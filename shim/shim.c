@@ -8,8 +8,12 @@
  * workload, forwards the signals it gets into the guest, keeps state.json
  * true, and exits with the workload's status (128+N after signal N).
  *
+ * The VM is a clone of the warm base of the container's profile (warm.c,
+ * docs/warm-bases.md), or cold-booted with the annotation io.ign.boot=cold.
+ *
  * usage (by ign-runtime only): ign-shim --dir STATE_DIR --kernel K --initrd I
- *   --cache DIR [--console-socket S] [--log F] [--log-format text|json] [--debug]
+ *   --cache DIR --bases DIR [--console-socket S] [--log F] [--log-format text|json]
+ *   [--debug]
  * fd 3: the ready pipe: "ok" or an error message, then closed.
  */
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,14 +50,15 @@
 #include "proc.h"
 #include "rootimg.h"
 #include "state.h"
+#include "warm.h"
 
 #define READY_FD 3
 #define AGENT_TIMEOUT_MS 120000
 #define TAP_NAME "ign0"
-#define CMDLINE "console=ttyS0 reboot=k panic=-1 quiet"
+#define SEED_BYTES 32
 
 struct opts {
-	const char *dir, *kernel, *initrd, *cache, *console_socket, *log, *log_format;
+	const char *dir, *kernel, *initrd, *cache, *bases, *console_socket, *log, *log_format;
 	int debug;
 };
 
@@ -90,6 +96,7 @@ static int parse(int argc, char **argv, struct opts *o, struct ign_err *err)
 	static const struct option longs[] = {
 		{ "dir", required_argument, NULL, 'd' }, { "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' }, { "cache", required_argument, NULL, 'c' },
+		{ "bases", required_argument, NULL, 'b' },
 		{ "console-socket", required_argument, NULL, 's' },
 		{ "log", required_argument, NULL, 'l' }, { "log-format", required_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'D' }, { 0 },
@@ -102,6 +109,7 @@ static int parse(int argc, char **argv, struct opts *o, struct ign_err *err)
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cache = optarg; break;
+		case 'b': o->bases = optarg; break;
 		case 's': o->console_socket = optarg; break;
 		case 'l': o->log = optarg; break;
 		case 'f': o->log_format = optarg; break;
@@ -109,7 +117,7 @@ static int parse(int argc, char **argv, struct opts *o, struct ign_err *err)
 		default: return ign_err_setx(err, EINVAL, "ign-shim is started by ign-runtime only");
 		}
 	}
-	if (!o->dir || !o->kernel || !o->initrd || !o->cache)
+	if (!o->dir || !o->kernel || !o->initrd || !o->cache || !o->bases)
 		return ign_err_setx(err, EINVAL, "ign-shim is started by ign-runtime only");
 	return 0;
 }
@@ -147,6 +155,10 @@ static int spawn_message(const struct ign_netif *nif, struct ign_volumes *vols, 
 			ign_jgen_string(g, nif->addrs[0]);
 		ign_jgen_array_close(g);
 		ign_jgen_string(g, "gateway"), ign_jgen_string(g, nif->gateway);
+		char mac[18];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nif->mac[0], nif->mac[1],
+			 nif->mac[2], nif->mac[3], nif->mac[4], nif->mac[5]);
+		ign_jgen_string(g, "mac"), ign_jgen_string(g, mac);
 		ign_jgen_string(g, "mtu"), ign_jgen_int(g, nif->mtu);
 		ign_jgen_map_close(g);
 	}
@@ -160,14 +172,39 @@ static int spawn_message(const struct ign_netif *nif, struct ign_volumes *vols, 
 	return 0;
 }
 
+/*
+ * The guest's identity: a seed of our own for its RNG and the wall clock
+ * (a clone resumes with its base's), then, in a clone, its root: the disk
+ * slot the restore filled.
+ */
+static int setup_guest(int mount_root, struct ign_err *err)
+{
+	uint8_t seed[SEED_BYTES];
+	char hex[2 * SEED_BYTES + 1], msg[256];
+	struct timespec now;
+
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		return ign_err_set(err, errno, "getrandom");
+	for (unsigned i = 0; i < SEED_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", seed[i]);
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(msg, sizeof(msg), "{\"type\":\"setup\",\"seed\":\"%s\",\"time\":{\"sec\":%lld,"
+		 "\"nsec\":%ld},\"root\":%s}", hex, (long long)now.tv_sec, now.tv_nsec,
+		 mount_root ? "true" : "false");
+	explicit_bzero(seed, sizeof(seed));
+	int r = ign_agent_call(&s.agent, msg, NULL, err);
+	explicit_bzero(msg, sizeof(msg));
+	return r < 0 ? ign_err_wrap(err, "guest setup") : 0;
+}
+
 static int setup(struct ign_err *err)
 {
 	struct ign_netif nif = { 0 };
 	struct ign_volumes vols = { 0 };
-	char rootfs[PATH_MAX], vsock[PATH_MAX + 16], console[PATH_MAX + 16];
+	char rootfs[PATH_MAX], vsock[PATH_MAX + 16], console[PATH_MAX + 16], base[PATH_MAX];
 	cleanup_free char *image = NULL, *spawn = NULL;
 	cleanup_close int console_fd = -1;
-	int cached, r;
+	int cached, warm, r;
 
 	if ((r = ign_state_read(s.dir, &s.st, err)) < 0)
 		return r;
@@ -192,19 +229,41 @@ static int setup(struct ign_err *err)
 	snprintf(console, sizeof(console), "%s/console.log", s.dir);
 	console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	struct ign_vm_config vc = {
-		.kernel = s.o.kernel, .initrd = s.o.initrd, .cmdline = CMDLINE,
 		.vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib, .console_in = -1,
-		.console_out = console_fd, .rng = 1, .vsock_path = vsock, .vsock_cid = 3,
+		.console_out = console_fd, .vsock_path = vsock, .vsock_cid = 3,
 	};
-	vc.disks[vc.ndisks++] = (struct ign_vm_disk){ .path = image, .readonly = 1 };
-	memcpy(vc.shares, vols.shares, sizeof(vols.shares));
-	vc.nshares = vols.nshares;
+	const char *boot = ign_oci_annotation(&s.cfg, "io.ign.boot");
+	warm = !boot || strcmp(boot, "cold");
+	if (warm) {
+		struct ign_base_profile prof = { .kernel = s.o.kernel, .initrd = s.o.initrd,
+						 .vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib };
+		int built;
+		if ((r = ign_warm_base(s.o.bases, &prof, console_fd, base, &built, err)) < 0)
+			return r;
+		log_debug("warm base %s%s", base, built ? " (built now)" : "");
+		ign_warm_slots(&vc);
+		vc.restore_from = base;
+		vc.disks[0].path = image;
+		for (unsigned i = 0; i < vols.nshares; i++) {  /* vol<i>: the slots' tags */
+			vc.shares[i].path = vols.shares[i].path;
+			vc.shares[i].readonly = vols.shares[i].readonly;
+		}
+	} else {
+		vc.kernel = s.o.kernel;
+		vc.initrd = s.o.initrd;
+		vc.cmdline = IGN_GUEST_CMDLINE;
+		vc.rng = 1;
+		vc.disks[vc.ndisks++] = (struct ign_vm_disk){ .path = image, .readonly = 1 };
+		memcpy(vc.shares, vols.shares, sizeof(vols.shares));
+		vc.nshares = vols.nshares;
+	}
 	if (nif.ifindex) {
 		vc.net_tap = TAP_NAME;
 		memcpy(vc.net_mac, nif.mac, 6);
 	}
 	if ((r = ign_vm_create(&vc, &s.vm, err)) < 0)
-		return r;
+		return warm ? ign_err_wrap(err, "restore of warm base `%s` (`ign-runtime bases drop "
+					   "NAME` has the next create build it anew)", base) : r;
 	if (nif.ifindex && (r = ign_netns_redirect(&nif, TAP_NAME, err)) < 0)
 		return r;
 	if ((s.vm_done_fd = eventfd(0, EFD_CLOEXEC)) < 0)
@@ -214,6 +273,8 @@ static int setup(struct ign_err *err)
 	s.vm_started = 1;
 	if ((r = ign_agent_open(&s.agent, vsock, AGENT_TIMEOUT_MS, err)) < 0)
 		return ign_err_wrap(err, "the guest's agent did not come up (console: %s)", console);
+	if ((r = setup_guest(warm, err)) < 0)
+		return r;
 	if ((r = ign_proc_spawn(&s.agent, "main", s.cfg.terminal, spawn, &s.main, err)) < 0)
 		return r;
 	if (s.cfg.terminal) {

@@ -13,6 +13,8 @@
 #include "ign/err.h"
 #include "state.h"
 
+#define IGN_BASES_DIR ".bases"  /* under the state root: warm bases (runtime/base/base.h) */
+
 struct globals {
 	const char *root;        /* state root */
 	const char *log;         /* --log file, or NULL */
@@ -29,6 +31,7 @@ int cmd_exec(struct globals *g, int argc, char **argv, struct ign_err *err);
 int cmd_list(struct globals *g, int argc, char **argv, struct ign_err *err);
 int cmd_spec(struct globals *g, int argc, char **argv, struct ign_err *err);
 int cmd_features(struct globals *g, int argc, char **argv, struct ign_err *err);
+int cmd_bases(struct globals *g, int argc, char **argv, struct ign_err *err);
 
 /* ---- shared by the commands (container.c) ---- */
 struct container {

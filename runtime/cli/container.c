@@ -38,17 +38,11 @@ void container_free(struct container *c)
 	ign_state_free(&c->st);
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 int container_remove(const char *dir, struct ign_err *err)
 {
-	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-		return ign_err_set(err, errno, "remove `%s`", dir);
-	return 0;
+	int r = ign_rm_rf(dir);
+
+	return r < 0 ? ign_err_set(err, -r, "remove `%s`", dir) : 0;
 }
 
 int hooks_run(const struct ign_oci_config *cfg, enum ign_hook_kind kind,

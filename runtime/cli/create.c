@@ -36,7 +36,7 @@ void create_undo(struct container *c)
 static int spawn_shim(struct globals *g, struct container *c, const char *console_socket,
 		      int *pid, struct ign_err *err)
 {
-	char shim[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX], cache[PATH_MAX];
+	char shim[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX], cache[PATH_MAX], bases[PATH_MAX];
 	char shim_log[PATH_MAX + 16];
 	const char *argv[20];
 	int n = 0, ready[2], r;
@@ -50,6 +50,8 @@ static int spawn_shim(struct globals *g, struct container *c, const char *consol
 	argv[n++] = "--kernel", argv[n++] = kernel;
 	argv[n++] = "--initrd", argv[n++] = initrd;
 	argv[n++] = "--cache", argv[n++] = image_cache(cache, sizeof(cache));
+	snprintf(bases, sizeof(bases), "%s/" IGN_BASES_DIR, g->root);
+	argv[n++] = "--bases", argv[n++] = bases;
 	if (console_socket)
 		argv[n++] = "--console-socket", argv[n++] = console_socket;
 	/* the shim's own log: --log must hold only our one error for podman to parse */

@@ -33,6 +33,7 @@ static const struct {
 	{ "list", cmd_list, "list containers ([--format table|json] [--quiet])" },
 	{ "spec", cmd_spec, "write a default config.json ([--bundle DIR])" },
 	{ "features", cmd_features, "print the features document" },
+	{ "bases", cmd_bases, "list warm bases, or drop them (drop NAME...|--all)" },
 };
 
 static void usage(FILE *f)

@@ -56,7 +56,7 @@ int ign_id_check(const char *id, struct ign_err *err)
 {
 	size_t n = strlen(id);
 
-	if (n == 0 || n > IGN_ID_MAX || !strcmp(id, ".") || !strcmp(id, ".."))
+	if (n == 0 || n > IGN_ID_MAX || id[0] == '.')  /* ".", "..", and ours: .bases */
 		goto bad;
 	for (const char *p = id; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -65,7 +65,7 @@ int ign_id_check(const char *id, struct ign_err *err)
 	return 0;
 bad:
 	return ign_err_setx(err, EINVAL, "invalid container id `%s`: use 1 to %d letters, digits "
-			    "and `_+-.`", id, IGN_ID_MAX);
+			    "and `_+-.`, not beginning with `.`", id, IGN_ID_MAX);
 }
 
 int ign_state_dir(const char *root, const char *id, char *buf, size_t len, struct ign_err *err)

@@ -22,7 +22,7 @@ exec(code)
 json.dump(c, open(p, "w"), indent=1)
 PY
 }
-rt() { timeout "$TMO" "$RT" --root "$ROOT" "$@"; }
+rt() { timeout -k 10 "$TMO" "$RT" --root "$ROOT" "$@"; }
 # status ID: the container's status per `state`, or "gone"
 status() { rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || echo gone; }
 want_status() { s=$(status "$1"); [ "$s" = "$2" ] || bad="$bad status of $1 is $s, want $2;"; }
@@ -206,3 +206,42 @@ rt list -f json | python3 -c 'import json,sys; ids=sorted(s["id"] for s in json.
 rt delete lsa && rt delete lsb || bad="$bad delete of created containers failed;"
 [ -z "$(ls "$ROOT")" ] || bad="$bad state root not empty: $(ls "$ROOT");"
 check rt_list "list (table, json), duplicate ids refused, created containers deleted" ls
+
+case_begin rt_warm
+# Every case above ran as a clone of one warm base: the default profile's.
+rt bases --format json >"$T/wb.out" 2>&1
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); assert len(b)==1 and b[0]["vcpus"]==1 and b[0]["memory_mib"]==256 and b[0]["name"].startswith("1cpu-256M-"), b' "$T/wb.out" ||
+	bad="$bad not one base for the default profile: $(cat "$T/wb.out");"
+# Clone identity: each clone's RNG is reseeded, its wall clock set.
+bundle rnd 'c["process"]["args"] = ["sh", "-c", "head -c 16 /dev/urandom | od -An -tx1; date +%s"]'
+rt run --bundle "$T/rnd" rnd1 </dev/null >"$T/rnd1.out" 2>&1
+rt run --bundle "$T/rnd" rnd2 </dev/null >"$T/rnd2.out" 2>&1
+r1=$(head -n 1 "$T/rnd1.out"); r2=$(head -n 1 "$T/rnd2.out")
+[ -n "$r1" ] && [ "$r1" != "$r2" ] || bad="$bad two clones read the same random bytes ($r1);"
+t=$(tail -n 1 "$T/rnd2.out"); now=$(date +%s)
+[ -n "$t" ] && [ $((now - t)) -lt 30 ] && [ $((t - now)) -lt 30 ] || bad="$bad the clone's clock says $t, the host's $now;"
+# A clone and a cold boot of one bundle: the same output and status.
+bundle same 'c["process"]["args"] = ["sh", "-c", "cat /etc/os-release 2>/dev/null | head -n 2; ls /; echo $((6 * 7)); exit 5"]'
+rt run --bundle "$T/same" same1 </dev/null >"$T/same1.out" 2>&1
+echo $? >"$T/same1.rc"
+bundle samecold 'c["process"]["args"] = ["sh", "-c", "cat /etc/os-release 2>/dev/null | head -n 2; ls /; echo $((6 * 7)); exit 5"]; c["annotations"] = {"io.ign.boot": "cold"}'
+rt run --bundle "$T/samecold" same2 </dev/null >"$T/same2.out" 2>&1
+echo $? >"$T/same2.rc"
+want_rc same1 5
+want_rc same2 5
+cmp -s "$T/same1.out" "$T/same2.out" || bad="$bad clone and cold boot print differently;"
+# Another profile is another base; drop removes them and the next run builds anew.
+bundle two 'c["process"]["args"] = ["sh", "-c", "grep -c ^processor /proc/cpuinfo"]; c["annotations"] = {"io.ign.vcpus": "2"}'
+rt run --bundle "$T/two" two </dev/null >"$T/two.out" 2>&1
+grep -qx 2 "$T/two.out" || bad="$bad the 2-vCPU clone sees $(cat "$T/two.out") CPUs;"
+[ "$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
+	bad="$bad no second base for 2 vCPUs;"
+rt bases drop nosuchbase 2>"$T/wb.err" && bad="$bad dropping an unknown base succeeded;"
+grep -q "does not exist" "$T/wb.err" || bad="$bad unknown base: $(cat "$T/wb.err");"
+rt bases drop --all || bad="$bad drop --all failed;"
+[ "$(rt bases --format json)" = "[]" ] || bad="$bad bases left after drop --all;"
+rt run --bundle "$T/rnd" rnd3 </dev/null >"$T/rnd3.out" 2>&1 || bad="$bad run after drop failed;"
+[ "$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+	bad="$bad the base was not built again;"
+[ -n "$bad" ] && cat "$T/rnd1.out" "$T/rnd2.out" "$T/same1.out" "$T/same2.out" >>"$T/wb.out"
+check rt_warm "warm bases: one per profile, clones reseeded (different random bytes) with the host's time, same output and status as a cold boot; bases list, drop, rebuild" wb

@@ -16,5 +16,7 @@ ssize_t ign_read_full(int fd, void *buf, size_t len);     /* bytes read (< len a
 
 /* mkdir -p: path and its missing parents; 0 or -errno. */
 int ign_mkdir_p(const char *path, mode_t mode);
+/* rm -rf, never following symlinks; 0 (also when path is absent) or -errno. */
+int ign_rm_rf(const char *path);
 
 #endif
