@@ -38,6 +38,8 @@ check() {  # check NAME DESCRIPTION [FILE]: the verdict in $bad; shows $T/FILE.*
 }
 
 want_rc() { [ "$(cat "$T/$1.rc")" = "$2" ] || bad="$bad exit status $(cat "$T/$1.rc"), want $2;"; }
+# no_panic NAME: the guest did not panic (a panic=-1 reboot also ends the VMM with 0)
+no_panic() { cat "$T/$1.out" "$T/$1.console" 2>/dev/null | grep -q "Kernel panic" && bad="$bad $1: the guest kernel panicked;"; }
 want_out() { grep -q -- "$2" "$T/$1.out" || bad="$bad no '$2' in output;"; }
 
 hello() { vm "$@" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE"; }

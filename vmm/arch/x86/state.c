@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 
 #include "../../kvm/kvm.h"
+#include "cpuid.h"
 #include "ign/cleanup.h"
 #include "ign/log.h"
 
@@ -147,9 +148,19 @@ int x86_vcpu_restore(int kvm_fd, int fd, const struct x86_vcpu_state *s, struct 
 	if ((s->flags & X86_STATE_XSAVE) && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) <= 0)
 		return ign_err_setx(err, ENOTSUP, "the snapshot holds XSAVE state and this KVM has "
 				    "no XSAVE");
+	/*
+	 * KVM on AMD reports every TR as a busy TSS (type 11). QEMU's emulator
+	 * checks a user process's I/O permission bitmap only through an
+	 * available one (type 9) and raises #GP otherwise, so under it a
+	 * restored guest could no longer use the ports ioperm() gave it. Real
+	 * CPUs ignore the type there; only under the emulator is it changed.
+	 */
+	struct kvm_sregs sregs = s->sregs;
+	if (sregs.tr.type == 11 && x86_host_is_emulated())
+		sregs.tr.type = 9;
 	if ((r = ign_ioctl(fd, KVM_SET_MP_STATE, &s->mp, err)) < 0 ||
 	    (r = ign_ioctl(fd, KVM_SET_REGS, &s->regs, err)) < 0 ||
-	    (r = ign_ioctl(fd, KVM_SET_SREGS, &s->sregs, err)) < 0 ||
+	    (r = ign_ioctl(fd, KVM_SET_SREGS, &sregs, err)) < 0 ||
 	    (r = (s->flags & X86_STATE_XSAVE) ? ign_ioctl(fd, KVM_SET_XSAVE, &s->xsave, err)
 					       : ign_ioctl(fd, KVM_SET_FPU, &s->fpu, err)) < 0 ||
 	    ((s->flags & X86_STATE_XCRS) && (r = ign_ioctl(fd, KVM_SET_XCRS, &s->xcrs, err)) < 0) ||
