@@ -50,8 +50,12 @@ static void usage(FILE *f)
 		"                       the guest mounts it with `mount -t 9p -o trans=virtio,\n"
 		"                       version=9p2000.L,msize=131072 TAG /mnt` (repeatable, up\n"
 		"                       to %d; ro: every change is refused)\n"
-		"      --snapshot-at-marker DIR  when the guest writes the boot marker, save a\n"
-		"                       snapshot into DIR (which must not exist) and go on\n"
+		"      --snapshot-at-marker DIR  when the guest first writes the boot marker,\n"
+		"                       save a snapshot into DIR (which must not exist), go on\n"
+		"      --diff           with --restore: the snapshot keeps only the pages the VM\n"
+		"                       changed since, over the restored one (its parent)\n"
+		"      --reset-at-marker  with --restore: when the guest first writes the boot\n"
+		"                       marker, roll the VM back to the snapshot, in place\n"
 		"      --restore DIR    start from the snapshot in DIR instead of booting; give\n"
 		"                       the same --vcpus, --mem and devices as the VM that made it\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
@@ -171,7 +175,7 @@ static int parse_net(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 }
 
 enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET,
-       OPT_SHARE, OPT_SNAP_MARKER, OPT_RESTORE };
+       OPT_SHARE, OPT_SNAP_MARKER, OPT_RESTORE, OPT_DIFF, OPT_RESET_MARKER };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -187,6 +191,8 @@ static const struct option long_opts[] = {
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "snapshot-at-marker", required_argument, NULL, OPT_SNAP_MARKER },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "diff", no_argument, NULL, OPT_DIFF },
+	{ "reset-at-marker", no_argument, NULL, OPT_RESET_MARKER },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -234,6 +240,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 			break;
 		case OPT_SNAP_MARKER: cli->vm.snapshot_at_marker = optarg; break;
 		case OPT_RESTORE: cli->vm.restore_from = optarg; break;
+		case OPT_DIFF: cli->vm.snapshot_diff = 1; break;
+		case OPT_RESET_MARKER: cli->vm.reset_at_marker = 1; break;
 		case OPT_SHARE:
 			if ((r = parse_share(optarg, &cli->vm, err)) < 0)
 				return r;

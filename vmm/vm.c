@@ -85,7 +85,7 @@ static void vm_stop(struct ign_vm *vm, int status, const struct ign_err *fail)
 	pthread_mutex_unlock(&vm->stop_lock);
 }
 
-static void vm_stop_failed(struct ign_vm *vm, const struct ign_err *err)
+void vm_stop_failed(struct ign_vm *vm, const struct ign_err *err)
 {
 	vm_stop(vm, 1, err);
 }
@@ -163,13 +163,14 @@ static void platform_boot_marker(void *opaque)
 
 	if (vm->cfg.boot_timer)
 		vm_report_memory(vm, (now_ns() - vm->t0_ns) / 1e6);
-	if (vm->cfg.snapshot_at_marker) {
+	if ((vm->cfg.snapshot_at_marker || vm->cfg.reset_at_marker) && !vm->snap_asked) {
 		/*
 		 * On the vCPU thread that wrote the marker: it pauses before it
 		 * enters the guest again, so the snapshot holds the guest exactly
 		 * after its marker write; ign_vm_run's thread takes it.
 		 */
 		pthread_mutex_lock(&vm->stop_lock);
+		vm->snap_asked = 1;  /* once: later markers are not snapshots (or resets) */
 		vm->snap_req = 1;
 		__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->ctl_cond);
@@ -805,10 +806,14 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 		vm->snap_req = 0;
 		pthread_mutex_unlock(&vm->stop_lock);
 		struct ign_err e = { 0 };
-		if (ign_vm_snapshot(vm, vm->cfg.snapshot_at_marker, &e) < 0)
+		if (vm->cfg.reset_at_marker) {
+			if (ign_vm_reset(vm, &e) < 0)
+				vm_stop_failed(vm, &e);
+		} else if (ign_vm_snapshot(vm, vm->cfg.snapshot_at_marker, &e) < 0) {
 			vm_stop_failed(vm, &e);
-		else if (vm->cfg.exit_after_snapshot)
+		} else if (vm->cfg.exit_after_snapshot) {
 			vm_stop(vm, 0, NULL);
+		}
 		vm_resume(vm);  /* also when the snapshot failed before pausing */
 		pthread_mutex_lock(&vm->stop_lock);
 	}

@@ -61,6 +61,7 @@ struct ign_vm {
 	int kvm_fd, vm_fd;
 	struct guest_mem mem;
 	int mem_from_file;   /* RAM is a private mapping of a snapshot's memory file */
+	uint32_t restored_crc;  /* that snapshot's state CRC: a diff names its parent by it */
 	struct kvm_cpuid2 *cpuid;
 	unsigned nvcpus;
 	struct vcpu vcpu[IGN_VM_MAX_VCPUS];
@@ -78,6 +79,7 @@ struct ign_vm {
 	struct ign_err fail;
 	uint64_t t0_ns;
 	int snap_req;                /* the guest wrote the boot marker: snapshot now */
+	int snap_asked;              /* the one snapshot at the marker was asked for */
 	int pause_req;               /* vCPUs: stop and wait */
 	uint64_t save_gen;           /* bumped: paused vCPUs save their state */
 	unsigned npaused, nsaved;
@@ -91,6 +93,8 @@ struct ign_vm {
  * stopped meanwhile. vm_resume lets them go on.
  */
 int vm_pause(struct ign_vm *vm, int save, struct ign_err *err);
+/* Ends the VM with a failure (ign_vm_run returns err). */
+void vm_stop_failed(struct ign_vm *vm, const struct ign_err *err);
 void vm_resume(struct ign_vm *vm);
 
 #endif

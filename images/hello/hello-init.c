@@ -12,7 +12,9 @@
  *   count            ign.rounds= rounds over ign.mem=MiB: each rewrites every
  *                    word from its last value, sleeps 20 ms (timers), and
  *                    prints the round's checksum: a VM restored from a
- *                    snapshot taken mid-way must print what the original does
+ *                    snapshot taken mid-way must print what the original does;
+ *                    ign.mark_at=R1,R2... writes the boot marker again after
+ *                    those rounds (snapshots of clones, at the VMM's first)
  *   sh               read one line from the console and run it with
  *                    /bin/busybox sh -c (tools.cpio.gz only); its status is ours
  * Static, no libc beyond what glibc's static link pulls in.
@@ -103,6 +105,20 @@ static int memtest(unsigned long mib)
 	return 0;
 }
 
+/* The boot marker again after each round listed in ign.mark_at=R1,R2,... */
+static void mark_after(unsigned r)
+{
+	char list[128], *save = NULL;
+
+	snprintf(list, sizeof(list), ",%s,", param("ign.mark_at", ""));
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if ((unsigned)atoi(t) == r && ioperm(PORT_BOOT_MARKER, 1, 1) == 0) {
+			printf("IGN_MARK %u\n", r);
+			drain();  /* all said before the snapshot: a clone does not say it again */
+			outb(BOOT_MARKER, PORT_BOOT_MARKER);
+		}
+}
+
 static int count(unsigned long mib, unsigned rounds)
 {
 	size_t n = (mib << 20) / sizeof(uint64_t);
@@ -121,6 +137,7 @@ static int count(unsigned long mib, unsigned rounds)
 		}
 		nanosleep(&tick, NULL);
 		printf("IGN_COUNT %u %016llx\n", r, (unsigned long long)sum);
+		mark_after(r);
 	}
 	printf("IGN_COUNT_DONE %016llx\n", (unsigned long long)sum);
 	return 0;

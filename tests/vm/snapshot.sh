@@ -22,6 +22,7 @@ vm clone1 --restore "$SNAP" --vcpus 2 --mem 128 --rng
 want_rc clone1 0
 [ "$(done_line clone1)" = "$want" ] || bad="$bad the clone ended with '$(done_line clone1)', want '$want';"
 grep -q "IGN_HELLO" "$T/clone1.out" && bad="$bad the clone booted instead of resuming;"
+no_panic orig; no_panic clone1
 cat "$T/clone1.out" >>"$T/orig.out"
 check snap_count "2 vCPUs and virtio-rng saved mid-count (sparse memory file, $used KiB used of 128 MiB), restored: the clone resumes and ends with the original's checksum" orig
 
@@ -30,12 +31,13 @@ sum0=$(sha256sum <"$SNAP/memory")
 for i in 1 2 3 4; do vm "par$i" --restore "$SNAP" --vcpus 2 --mem 128 --rng & done
 wait
 for i in 1 2 3 4; do
-	want_rc "par$i" 0
+	want_rc "par$i" 0; no_panic "par$i"
 	[ "$(done_line "par$i")" = "$want" ] || bad="$bad clone $i ended with '$(done_line "par$i")';"
 done
 for i in $(seq 1 10); do
 	vm seq --restore "$SNAP" --vcpus 2 --mem 128 --rng
 	[ "$(cat "$T/seq.rc")" = 0 ] && [ "$(done_line seq)" = "$want" ] || { bad="$bad restore $i in a row failed;"; break; }
+	no_panic seq
 done
 [ "$(sha256sum <"$SNAP/memory")" = "$sum0" ] || bad="$bad the snapshot's memory file changed;"
 check snap_clones "4 clones at once and 10 in a row from one snapshot: each counts to the same checksum, the memory file is never written" par1
@@ -70,3 +72,68 @@ vm b_ok --restore "$SNAP" --vcpus 2 --mem 128 --rng
 want_rc b_ok 0
 cat "$T"/b_*.out >"$T/b_all.out"
 check snap_bad "a snapshot restored with other memory, vCPUs or devices, truncated or corrupted state, a short or missing memory file, an existing target: each a clear error; the snapshot still restores" b_all
+
+case_begin snap_100
+# The hello guest saved at its marker, just before it exits with 7: each
+# restore resumes there and ends at once, 100 times from one snapshot.
+rm -rf "$T/snap7"
+hello s7 --mem 64 --snapshot-at-marker "$T/snap7" --append "ign.exit=7"
+want_rc s7 7
+sum7=$(sha256sum <"$T/snap7/memory")
+n=0
+while [ $n -lt 100 ]; do
+	vm r7 --restore "$T/snap7" --mem 64
+	[ "$(cat "$T/r7.rc")" = 7 ] || { bad="$bad restore $((n + 1)) ended with $(cat "$T/r7.rc");"; break; }
+	grep -q IGN_HELLO "$T/r7.out" && { bad="$bad restore $((n + 1)) booted;"; break; }
+	n=$((n + 1))
+done
+[ "$(sha256sum <"$T/snap7/memory")" = "$sum7" ] || bad="$bad the memory file changed;"
+check snap_100 "100 restores in a row of one snapshot: each resumes at the marker and exits 7; the snapshot is unchanged ($n done)" r7
+
+case_begin snap_diff
+# A chain: S1 full at boot; a clone of S1 saves S2 (diff) after round 5; a
+# clone of S2 saves S3 (diff over S2) after round 10; S3 restored finishes.
+DCOUNT="ign.test=count ign.mem=8 ign.rounds=16 ign.mark_at=5,10"
+rm -rf "$T/s1" "$T/s2" "$T/s3"
+hello d0 --vcpus 2 --mem 128 --rng --snapshot-at-marker "$T/s1" --append "$DCOUNT"
+want_rc d0 0; no_panic d0
+dwant=$(done_line d0)
+[ -n "$dwant" ] || bad="$bad the original did not finish;"
+vm d1 --restore "$T/s1" --vcpus 2 --mem 128 --rng --snapshot-at-marker "$T/s2" --diff
+vm d2 --restore "$T/s2" --vcpus 2 --mem 128 --rng --snapshot-at-marker "$T/s3" --diff
+vm d3 --restore "$T/s3" --vcpus 2 --mem 128 --rng
+for c in d1 d2 d3; do
+	want_rc $c 0; no_panic $c
+	[ "$(done_line $c)" = "$dwant" ] || bad="$bad $c ended with '$(done_line $c)', want '$dwant';"
+done
+grep -q "IGN_COUNT 9 " "$T/d3.out" && bad="$bad the S3 clone counted round 9 again;"
+grep -q "IGN_COUNT 11 " "$T/d3.out" || bad="$bad the S3 clone did not go on from round 11;"
+grep -q "IGN_COUNT 4 " "$T/d2.out" && bad="$bad the S2 clone counted round 4 again;"
+k1=$(du -k "$T/s1/memory" | cut -f1); k2=$(du -k "$T/s2/memory" | cut -f1); k3=$(du -k "$T/s3/memory" | cut -f1)
+[ "$k2" -lt "$k1" ] && [ "$k3" -lt "$k1" ] || bad="$bad diffs not smaller than the full snapshot ($k2, $k3 vs $k1 KiB);"
+grep -q "^parent=.*/s1$" "$T/s2/state" 2>/dev/null || strings "$T/s2/state" | grep -q "^parent=.*/s1$" || bad="$bad S2 does not name S1 as its parent;"
+# the parent changes under a diff: refused by name; a diff of a cold VM is refused
+mv "$T/s1/state" "$T/s1/state.real"
+cp "$SNAP/state" "$T/s1/state"
+vm d4 --restore "$T/s3" --vcpus 2 --mem 128 --rng
+want_rc d4 1; want_out d4 "the parent changed"
+mv "$T/s1/state.real" "$T/s1/state"
+hello d5 --mem 64 --snapshot-at-marker "$T/s5" --diff
+want_out d5 "a diff snapshot is made of a VM restored from a snapshot"
+[ -e "$T/s5" ] && bad="$bad a refused diff left $T/s5;"
+cat "$T"/d[1-5].out >>"$T/d0.out"
+check snap_diff "diff snapshots: a chain full -> diff -> diff (S1 $k1 KiB, S2 $k2 KiB, S3 $k3 KiB on disk) restores and finishes counting with the original's checksum; a changed parent and a diff of a cold VM are refused" d0
+
+case_begin snap_reset
+# A clone of S1 (saved at boot, before counting) rolls itself back when it
+# marks after round 5: it counts rounds 0-5 twice and still ends with the
+# original's checksum. A VM that was booted, not restored, cannot reset.
+vm rs --restore "$T/s1" --vcpus 2 --mem 128 --rng --reset-at-marker
+want_rc rs 0; no_panic rs
+[ "$(done_line rs)" = "$dwant" ] || bad="$bad the reset clone ended with '$(done_line rs)', want '$dwant';"
+[ "$(grep -c "IGN_COUNT 3 " "$T/rs.out")" = 2 ] || bad="$bad round 3 was not counted twice;"
+[ "$(grep -c "IGN_COUNT 7 " "$T/rs.out")" = 1 ] || bad="$bad round 7 was not counted once;"
+hello rs2 --mem 64 --reset-at-marker
+want_rc rs2 1; want_out rs2 "reset: the VM was not restored from a snapshot"
+cat "$T/rs2.out" >>"$T/rs.out"
+check snap_reset "reset: a running clone rolled back in place to its snapshot (changed pages dropped, vCPU, irqchip, clock and device state set again) counts the same rounds again and ends with the original's checksum; a booted VM cannot reset" rs

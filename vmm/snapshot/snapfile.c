@@ -180,6 +180,7 @@ int snap_open(const char *path, struct snap_reader *r, struct ign_err *err)
 		return rc;
 	}
 	r->buf = (uint8_t *)buf;
+	r->crc = get_le(r->buf + len - 4, 4);
 	r->len = len - 4;
 	r->off = SNAP_HDR_SIZE;
 	r->path = path;
@@ -188,7 +189,7 @@ int snap_open(const char *path, struct snap_reader *r, struct ign_err *err)
 
 static const char *tag_name(uint32_t tag)
 {
-	static const char *const names[] = { "?", "meta", "vm", "vcpu", "serial", "virtio" };
+	static const char *const names[] = { "?", "meta", "vm", "vcpu", "serial", "virtio", "pages" };
 
 	return tag < sizeof(names) / sizeof(names[0]) ? names[tag] : "?";
 }
@@ -208,6 +209,11 @@ int snap_next(struct snap_reader *r, uint32_t tag, const uint8_t **data, size_t 
 	r->off += 8 + n;
 	r->left--;
 	return 0;
+}
+
+uint32_t snap_peek(const struct snap_reader *r)
+{
+	return r->left ? get_le(r->buf + r->off, 4) : 0;
 }
 
 void snap_close(struct snap_reader *r)

@@ -29,6 +29,7 @@ enum snap_tag {
 	SNAP_VCPU = 3,      /* one per vCPU, in order */
 	SNAP_SERIAL = 4,
 	SNAP_VIRTIO = 5,    /* one per virtio device, in device order */
+	SNAP_PAGES = 6,     /* a diff snapshot's page ranges, right after META */
 };
 
 /* A growing byte buffer; a failed allocation is remembered, not reported at once. */
@@ -52,6 +53,7 @@ struct snap_reader {
 	size_t len, off;
 	unsigned left;      /* sections not yet read */
 	const char *path;
+	uint32_t crc;       /* the file's CRC: a diff snapshot names its parent by it */
 };
 
 /* Reads and checks the whole file: magic, version, architecture, sizes, CRC. */
@@ -59,6 +61,8 @@ int snap_open(const char *path, struct snap_reader *r, struct ign_err *err);
 /* The next section, which must have tag `tag`. */
 int snap_next(struct snap_reader *r, uint32_t tag, const uint8_t **data, size_t *len,
 	      struct ign_err *err);
+/* The tag of the next section, 0 when none is left. */
+uint32_t snap_peek(const struct snap_reader *r);
 void snap_close(struct snap_reader *r);
 /* Checks a parsed buffer (for snap_open and the fuzzer). Takes nothing. */
 int snap_check(const uint8_t *buf, size_t len, const char *path, unsigned *nsections,

@@ -15,6 +15,7 @@
 #include "arch/x86/state.h"
 #include "ign/cleanup.h"
 #include "ign/log.h"
+#include "layers.h"
 #include "vm_priv.h"
 
 #define PAGE 4096ul
@@ -69,6 +70,7 @@ int snapshot_open(struct ign_vm *vm, struct snap_reader *r, struct ign_err *err)
 		return rc;
 	if ((rc = snap_next(r, SNAP_META, &data, &len, err)) < 0)
 		return rc;
+	vm->restored_crc = r->crc;
 	/*
 	 * The devices are not made yet: compare all but them now; they are
 	 * compared again, by type, as each is restored.
@@ -92,6 +94,9 @@ int snapshot_open(struct ign_vm *vm, struct snap_reader *r, struct ign_err *err)
 				    (int)strcspn(got + k, "\n"), got + k,
 				    (int)strcspn(want + k, "\n"), want + k);
 	}
+	const uint8_t *pages;
+	if (snap_peek(r) == SNAP_PAGES && (rc = snap_next(r, SNAP_PAGES, &pages, &len, err)) < 0)
+		return rc;  /* a diff's pages: snapshot_map_memory maps them */
 	return 0;
 }
 
@@ -99,22 +104,12 @@ int snapshot_open(struct ign_vm *vm, struct snap_reader *r, struct ign_err *err)
 
 int snapshot_map_memory(struct ign_vm *vm, struct ign_err *err)
 {
-	char path[PATH_MAX];
-	struct stat st;
+	void *p;
+	int r;
 
-	snprintf(path, sizeof(path), "%s/memory", vm->cfg.restore_from);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return ign_err_set(err, errno, "snapshot memory `%s`", path);
-	if ((uint64_t)st.st_size != vm->mem.size)
-		return ign_err_setx(err, EINVAL, "snapshot memory `%s` is %llu bytes, the VM has "
-				    "%llu: truncated, or another snapshot's", path,
-				    (unsigned long long)st.st_size, (unsigned long long)vm->mem.size);
-	/* private: the guest's writes never reach the file, and pages load on first touch */
-	void *p = mmap(NULL, vm->mem.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
-		       fd, 0);
-	if (p == MAP_FAILED)
-		return ign_err_set(err, errno, "map snapshot memory `%s`", path);
+	/* private: the guest's writes never reach a file, and pages load on first touch */
+	if ((r = layers_map(vm->cfg.restore_from, vm->mem.size, &p, err)) < 0)
+		return r;
 	vm->mem.hva = p;
 	vm->mem_from_file = 1;
 	return 0;
@@ -133,42 +128,53 @@ static int page_is_zero(const uint8_t *p)
 /*
  * Writes guest RAM sparsely: pages of zeros stay holes. Anonymous pages
  * the guest never touched are skipped without reading them (mincore); a
- * file-backed RAM (a restored VM) is read through.
+ * file-backed RAM (a restored VM) is read through. A diff writes only its
+ * ranges (each page at its own offset).
  */
-static int write_memory(struct ign_vm *vm, int fd, uint64_t *written, struct ign_err *err)
+static int write_memory(struct ign_vm *vm, int fd, const struct page_range *ranges,
+			unsigned nranges, uint64_t *written, struct ign_err *err)
 {
 	const uint64_t npages = vm->mem.size / PAGE;
+	const struct page_range all = { 0, npages };
 	cleanup_free unsigned char *resident = NULL;
 
 	if (ftruncate(fd, vm->mem.size) < 0)
 		return ign_err_set(err, errno, "size the memory file");
-	if (!vm->mem_from_file && (resident = malloc(npages)) &&
-	    mincore(vm->mem.hva, vm->mem.size, resident) < 0) {
-		free(resident);
-		resident = NULL;
+	if (!ranges) {
+		ranges = &all;
+		nranges = 1;
+		if (!vm->mem_from_file && (resident = malloc(npages)) &&
+		    mincore(vm->mem.hva, vm->mem.size, resident) < 0) {
+			free(resident);
+			resident = NULL;
+		}
 	}
 	*written = 0;
-	for (uint64_t i = 0; i < npages;) {
-		if ((resident && !(resident[i] & 1)) || page_is_zero(vm->mem.hva + i * PAGE)) {
-			i++;
-			continue;
-		}
-		uint64_t j = i + 1;  /* a run of pages to write */
-		while (j < npages && j - i < 256 && !(resident && !(resident[j] & 1)) &&
-		       !page_is_zero(vm->mem.hva + j * PAGE))
-			j++;
-		const uint8_t *src = vm->mem.hva + i * PAGE;
-		size_t n = (j - i) * PAGE, done = 0;
-		while (done < n) {
-			ssize_t w = pwrite(fd, src + done, n - done, i * PAGE + done);
-			if (w < 0 && errno == EINTR)
+	for (unsigned k = 0; k < nranges; k++) {
+		const uint64_t end = ranges[k].first + ranges[k].count;
+		for (uint64_t i = ranges[k].first; i < end;) {
+			if ((resident && !(resident[i] & 1)) || page_is_zero(vm->mem.hva + i * PAGE)) {
+				i++;
 				continue;
-			if (w <= 0)
-				return ign_err_set(err, w < 0 ? errno : EIO, "write the memory file");
-			done += w;
+			}
+			uint64_t j = i + 1;  /* a run of pages to write */
+			while (j < end && j - i < 256 && !(resident && !(resident[j] & 1)) &&
+			       !page_is_zero(vm->mem.hva + j * PAGE))
+				j++;
+			const uint8_t *src = vm->mem.hva + i * PAGE;
+			size_t n = (j - i) * PAGE, done = 0;
+			while (done < n) {
+				ssize_t w = pwrite(fd, src + done, n - done, i * PAGE + done);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					return ign_err_set(err, w < 0 ? errno : EIO,
+							   "write the memory file");
+				done += w;
+			}
+			*written += n;
+			i = j;
 		}
-		*written += n;
-		i = j;
 	}
 	return 0;
 }
@@ -189,15 +195,25 @@ static void unlock_devices(struct ign_vm *vm)
 		pthread_mutex_unlock(&vm->virtio[i].dev->lock);
 }
 
-/* Builds the state file's contents; vCPUs paused, devices locked. */
-static int build_state(struct ign_vm *vm, struct snap_buf *b, struct ign_err *err)
+/*
+ * Builds the state file's contents; vCPUs paused, devices locked. A diff
+ * (parent set) names its parent and the parent state's CRC in META and lists
+ * its page ranges right after it.
+ */
+static int build_state(struct ign_vm *vm, const char *parent, const struct page_range *ranges,
+		       unsigned nranges, struct snap_buf *b, struct ign_err *err)
 {
-	char meta[META_MAX];
+	char meta[META_MAX + PATH_MAX + 32];
 	struct x86_vm_state vs;
-	int r;
+	int r, n = meta_text(vm, meta, META_MAX);
 
+	if (parent)
+		n += snprintf(meta + n, sizeof(meta) - n, "parent=%s\nparent_crc=%08x\n", parent,
+			      vm->restored_crc);
 	snap_begin(b);
-	snap_section(b, SNAP_META, meta, meta_text(vm, meta, sizeof(meta)));
+	snap_section(b, SNAP_META, meta, n);
+	if (parent)
+		snap_section(b, SNAP_PAGES, ranges, nranges * sizeof(*ranges));
 	if ((r = x86_vm_save(vm->vm_fd, &vs, err)) < 0)
 		return r;
 	snap_section(b, SNAP_VM, &vs, sizeof(vs));
@@ -248,14 +264,19 @@ static void sync_dir(const char *dir)
 
 int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err)
 {
-	char tmp[PATH_MAX], path[PATH_MAX + 16];
+	char tmp[PATH_MAX], path[PATH_MAX + 16], parent[PATH_MAX];
 	struct snap_buf b = { 0 };
 	uint64_t written = 0, t0 = 0, t1;
 	struct timespec ts;
-	int r;
+	cleanup_free struct page_range *ranges = NULL;
+	unsigned nranges = 0;
+	int diff = vm->cfg.snapshot_diff, r;
 
 	if ((r = ign_vm_can_snapshot(vm, err)) < 0)
 		return r;
+	if (diff && (!vm->mem_from_file || !realpath(vm->cfg.restore_from, parent)))
+		return ign_err_setx(err, EINVAL, "a diff snapshot is made of a VM restored from a "
+				    "snapshot (its parent)%s", vm->mem_from_file ? ", which is gone" : "");
 	if (access(dir, F_OK) == 0)
 		return ign_err_setx(err, EEXIST, "snapshot `%s` already exists: snapshots are never "
 				    "overwritten; remove it or choose another directory", dir);
@@ -275,13 +296,17 @@ int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err)
 	if ((r = vm_pause(vm, 1, err)) < 0)
 		goto fail;
 	lock_devices(vm);
-	r = build_state(vm, &b, err);
+	if (diff)  /* what the guest and the devices wrote since the restore */
+		r = layers_changed(vm->mem.hva, vm->mem.size, &ranges, &nranges, err);
+	if (r == 0)
+		r = build_state(vm, diff ? parent : NULL, ranges, nranges, &b, err);
 	if (r == 0) {
 		snprintf(path, sizeof(path), "%s/memory", tmp);
 		cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0)
 			r = ign_err_set(err, errno, "snapshot memory `%s`", path);
-		else if ((r = write_memory(vm, fd, &written, err)) == 0 && fsync(fd) < 0)
+		else if ((r = write_memory(vm, fd, diff ? ranges : NULL, nranges, &written,
+					   err)) == 0 && fsync(fd) < 0)
 			r = ign_err_set(err, errno, "sync `%s`", path);
 	}
 	unlock_devices(vm);
@@ -298,8 +323,8 @@ int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err)
 	sync_dir(dir);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t1 = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	log_info("snapshot %s: %zu bytes of state, %llu MiB of memory written (of %llu), %.1f ms",
-		 dir, b.len, (unsigned long long)(written >> 20),
+	log_info("%s snapshot %s: %zu bytes of state, %llu MiB of memory written (of %llu), "
+		 "%.1f ms", diff ? "diff" : "full", dir, b.len, (unsigned long long)(written >> 20),
 		 (unsigned long long)(vm->mem.size >> 20), (t1 - t0) / 1e6);
 	snap_buf_free(&b);
 	return 0;
@@ -352,4 +377,45 @@ int snapshot_restore(struct ign_vm *vm, struct snap_reader *r, struct ign_err *e
 		return ign_err_setx(err, EINVAL, "snapshot: %u sections more than this VM has "
 				    "devices for", r->left);
 	return 0;
+}
+
+/* ---- reset: back to the snapshot this VM was restored from, in place ---- */
+
+int ign_vm_reset(struct ign_vm *vm, struct ign_err *err)
+{
+	char path[PATH_MAX + 16];
+	struct snap_reader rd = { 0 };
+	struct snap_buf probe = { 0 };
+	const uint8_t *data;
+	size_t len;
+	int r;
+
+	if (!vm->mem_from_file)
+		return ign_err_setx(err, EINVAL, "reset: the VM was not restored from a snapshot");
+	snprintf(path, sizeof(path), "%s/state", vm->cfg.restore_from);
+	if ((r = snap_open(path, &rd, err)) < 0)
+		return ign_err_wrap(err, "reset");
+	if ((r = vm_pause(vm, 0, err)) < 0) {
+		snap_close(&rd);
+		return r;
+	}
+	lock_devices(vm);
+	/* every device must be as a snapshot can hold it: no host connection, nothing mounted */
+	for (unsigned i = 0; i < vm->nvirtio && r == 0; i++) {
+		probe.len = 0;
+		r = virtio_dev_save(vm->virtio[i].dev, &probe, err);
+	}
+	snap_buf_free(&probe);
+	if (r == 0 && (r = snap_next(&rd, SNAP_META, &data, &len, err)) == 0 &&
+	    snap_peek(&rd) == SNAP_PAGES)
+		r = snap_next(&rd, SNAP_PAGES, &data, &len, err);
+	/* the private copies go: every page reads from the snapshot's files again */
+	if (r == 0 && madvise(vm->mem.hva, vm->mem.size, MADV_DONTNEED) < 0)
+		r = ign_err_set(err, errno, "drop the VM's changed pages");
+	if (r == 0 && (r = snapshot_restore(vm, &rd, err)) < 0)
+		vm_stop_failed(vm, err);  /* half reset: the VM cannot go on */
+	unlock_devices(vm);
+	vm_resume(vm);
+	snap_close(&rd);
+	return r < 0 ? ign_err_wrap(err, "reset to `%s`", vm->cfg.restore_from) : 0;
 }

@@ -74,6 +74,14 @@ struct ign_vm_config {
 	 */
 	const char *snapshot_at_marker;
 	int exit_after_snapshot;
+	/*
+	 * snapshot_diff: the snapshot of a VM restored from one keeps only the
+	 * pages it changed since, over that snapshot, its parent, which must
+	 * then stay as it is (docs/snapshot-format.md, "Diff snapshots").
+	 */
+	int snapshot_diff;
+	/* reset_at_marker: at the first boot marker, ign_vm_reset() instead (tests). */
+	int reset_at_marker;
 	const char *restore_from;
 };
 
@@ -100,5 +108,13 @@ int ign_vm_can_snapshot(const struct ign_vm *vm, struct ign_err *err);
  * Call from a thread that is not a vCPU's. On failure nothing is left at dir.
  */
 int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err);
+/*
+ * Rolls a VM restored from a snapshot back to that snapshot, in place: its
+ * changed pages are dropped (madvise), and vCPUs, irqchip, clock and devices
+ * are set from the state file again. Refused, changing nothing, while a
+ * device holds what a snapshot cannot (a vsock connection, a mounted share):
+ * then restore a new VM instead. Call from a thread that is not a vCPU's.
+ */
+int ign_vm_reset(struct ign_vm *vm, struct ign_err *err);
 
 #endif
