@@ -109,7 +109,7 @@ l1_boot() {
 		-display none -monitor "unix:$stage/l1.mon,server,nowait" -no-reboot -kernel "$l1_kernel" -initrd "$stage/l1.cpio.gz" \
 		-serial stdio -serial "file:$stage/l1.beat" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on \
-		-append "console=ttyS0 quiet panic=-1 ign.stage=$stage" </dev/null
+		-append "console=ttyS0 quiet panic=-1 nokaslr ign.stage=$stage" </dev/null
 }
 
 # Where L1's vCPUs were when it stopped, from QEMU's monitor (for bug reports).
@@ -119,7 +119,7 @@ import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.settimeout(2)
-for cmd in ("info cpus", "info registers -a", "x/4i $pc"):
+for cmd in ("info cpus", "info registers -a", "x/4i $pc", "cpu 1", "x/4i $pc"):
     s.sendall(cmd.encode() + b"\n")
     time.sleep(1)
 out = b""
@@ -133,6 +133,13 @@ except OSError:
     pass
 sys.stdout.write(out.decode(errors="replace"))
 EOF
+	# and where QEMU's own threads are (a hang of the emulator, not of L1's kernel)
+	local q
+	for q in $(pgrep -f "$stage/l1.mon"); do
+		[ "$(cat "/proc/$q/comm" 2>/dev/null)" = qemu-system-x86 ] || continue
+		command -v gdb >/dev/null && timeout 30 gdb -p "$q" -batch \
+			-ex 'thread apply all bt 8' 2>/dev/null | grep -E '^(Thread|#)' | head -n 120
+	done
 }
 
 # l1_watch QEMU_PID: ends the attempt when L1 soft-locks (seen now and then
@@ -161,12 +168,12 @@ l1_watch() {
 	done
 }
 
-# Up to three L1 boots within IGN_L1_BUDGET seconds; each runs the suites no
+# Up to six L1 boots within IGN_L1_BUDGET seconds; each runs the suites no
 # earlier boot finished (a suite cut short by a hung L1 runs again, whole).
 echo "vm tests: no usable /dev/kvm here; nested KVM in an L1 guest under QEMU TCG (-cpu max, AMD SVM), L1 kernel $kver"
 budget_end=$(($(date +%s) + ${IGN_L1_BUDGET:-2700}))
 passed=0 failed=0 remaining=$suites
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4 5 6; do
 	left=$((budget_end - $(date +%s)))
 	[ "$left" -gt 120 ] || { echo "vm tests: no time left for another L1 boot"; break; }
 	[ "$attempt" = 1 ] || echo "vm tests: L1 boot $attempt, for: $remaining"
