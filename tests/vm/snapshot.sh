@@ -68,10 +68,16 @@ hello b_exists --mem 128 --snapshot-at-marker "$SNAP" --append "ign.test=hello"
 want_rc b_exists 1; want_out b_exists "already exists: snapshots are never overwritten"
 [ "$(sha256sum <"$SNAP/memory")" = "$sum0" ] || bad="$bad the snapshot changed;"
 ls -d "$SNAP".tmp-* >/dev/null 2>&1 && bad="$bad a temporary snapshot directory was left;"
+# a full disk while writing: a clear error, the VM ends, nothing is left behind
+mkdir -p "$T/full" && mount -t tmpfs -o size=2m ignfull "$T/full"
+hello b_full --mem 128 --snapshot-at-marker "$T/full/snap" --append "ign.test=hello"
+want_rc b_full 1; want_out b_full "No space left on device"
+[ -z "$(ls -A "$T/full")" ] || bad="$bad a failed snapshot left $(ls -A "$T/full");"
+umount "$T/full"
 vm b_ok --restore "$SNAP" --vcpus 2 --mem 128 --rng
 want_rc b_ok 0
 cat "$T"/b_*.out >"$T/b_all.out"
-check snap_bad "a snapshot restored with other memory, vCPUs or devices, truncated or corrupted state, a short or missing memory file, an existing target: each a clear error; the snapshot still restores" b_all
+check snap_bad "a snapshot restored with other memory, vCPUs or devices, truncated or corrupted state, a short or missing memory file, an existing target, a full disk while saving: each a clear error, nothing left behind; the snapshot still restores" b_all
 
 case_begin snap_100
 # The hello guest saved at its marker, just before it exits with 7: each
