@@ -1,5 +1,6 @@
 # Snapshots with ign-vmm (docs/snapshot-format.md): a guest that counts over
-# its memory is saved mid-way (--snapshot-at-marker) and restored as clones
+# its memory is saved at its boot marker (--snapshot-at-marker; snap_diff saves
+# clones mid-count) and restored as clones
 # (--restore), which must finish with what the original printed. Sourced
 # after lib.sh.
 COUNT="ign.test=count ign.mem=8 ign.rounds=25"
@@ -24,7 +25,7 @@ want_rc clone1 0
 grep -q "IGN_HELLO" "$T/clone1.out" && bad="$bad the clone booted instead of resuming;"
 no_panic orig; no_panic clone1
 cat "$T/clone1.out" >>"$T/orig.out"
-check snap_count "2 vCPUs and virtio-rng saved mid-count (sparse memory file, $used KiB used of 128 MiB), restored: the clone resumes and ends with the original's checksum" orig
+check snap_count "2 vCPUs and virtio-rng saved at the boot marker, before counting (sparse memory file, $used KiB used of 128 MiB), restored: the clone resumes and ends with the original's checksum" orig
 
 case_begin snap_clones
 sum0=$(sha256sum <"$SNAP/memory")
