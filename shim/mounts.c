@@ -67,6 +67,16 @@ static int file(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
 static const char *const volume_opts[] = { "ro", "nosuid", "nodev", "noexec", "relatime",
 					   "noatime", "sync", "dirsync" };
 
+const char *ign_volume_tag(unsigned i)
+{
+	static const char *const tags[] = {
+		"vol0", "vol1", "vol2", "vol3", "vol4", "vol5", "vol6", "vol7",
+	};
+	_Static_assert(sizeof(tags) / sizeof(tags[0]) == IGN_VM_MAX_SHARES, "a tag per share");
+
+	return tags[i];
+}
+
 static int volume(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
 		  struct ign_volumes *vols, struct ign_err *err)
 {
@@ -75,13 +85,12 @@ static int volume(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
 	if (n == IGN_VM_MAX_SHARES)
 		return ign_err_setx(err, ENOSPC, "mounts[%u] (%s): at most %d directory mounts", i,
 				    m->destination, IGN_VM_MAX_SHARES);
-	snprintf(vols->tags[n], sizeof(vols->tags[n]), "vol%u", n);
-	vols->shares[n] = (struct ign_vm_share){ .tag = vols->tags[n], .path = m->source,
+	vols->shares[n] = (struct ign_vm_share){ .tag = ign_volume_tag(n), .path = m->source,
 						 .readonly = has_option(m->options, "ro") };
 	vols->nshares++;
 	ign_jgen_map_open(g);
 	ign_jgen_string(g, "type"), ign_jgen_string(g, "9p");
-	ign_jgen_string(g, "source"), ign_jgen_string(g, vols->tags[n]);
+	ign_jgen_string(g, "source"), ign_jgen_string(g, ign_volume_tag(n));
 	ign_jgen_string(g, "destination"), ign_jgen_string(g, m->destination);
 	ign_jgen_string(g, "options");
 	ign_jgen_array_open(g);

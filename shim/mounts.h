@@ -27,10 +27,12 @@
 #define IGN_9P_OPTIONS "trans=virtio,version=9p2000.L,msize=131072,cache=mmap,access=client"
 
 struct ign_volumes {
-	struct ign_vm_share shares[IGN_VM_MAX_SHARES];  /* tag "vol<N>", path from config.json */
-	char tags[IGN_VM_MAX_SHARES][8];
+	struct ign_vm_share shares[IGN_VM_MAX_SHARES];  /* tag ign_volume_tag(N), path from config.json */
 	unsigned nshares;
 };
+
+/* The 9p tag of volume i (< IGN_VM_MAX_SHARES): "vol<i>", also a warm base's slot names. */
+const char *ign_volume_tag(unsigned i);
 
 /* Writes the guest's mounts array into g, and the shares the VM needs into vols. */
 int ign_mounts_translate(const struct ign_oci_config *cfg, struct ign_jgen *g,

@@ -241,22 +241,18 @@ static int setup(struct ign_err *err)
 		if ((r = ign_warm_base(s.o.bases, &prof, console_fd, base, &built, err)) < 0)
 			return r;
 		log_debug("warm base %s%s", base, built ? " (built now)" : "");
-		ign_warm_slots(&vc);
+		ign_warm_slots(&vc);  /* every slot empty; ours are filled below */
 		vc.restore_from = base;
-		vc.disks[0].path = image;
-		for (unsigned i = 0; i < vols.nshares; i++) {  /* vol<i>: the slots' tags */
-			vc.shares[i].path = vols.shares[i].path;
-			vc.shares[i].readonly = vols.shares[i].readonly;
-		}
 	} else {
 		vc.kernel = s.o.kernel;
 		vc.initrd = s.o.initrd;
 		vc.cmdline = IGN_GUEST_CMDLINE;
 		vc.rng = 1;
-		vc.disks[vc.ndisks++] = (struct ign_vm_disk){ .path = image, .readonly = 1 };
-		memcpy(vc.shares, vols.shares, sizeof(vols.shares));
+		vc.ndisks = 1;
 		vc.nshares = vols.nshares;
 	}
+	vc.disks[0] = (struct ign_vm_disk){ .path = image, .readonly = 1 };
+	memcpy(vc.shares, vols.shares, vols.nshares * sizeof(vols.shares[0]));  /* same tags */
 	if (nif.ifindex) {
 		vc.net_tap = TAP_NAME;
 		memcpy(vc.net_mac, nif.mac, 6);

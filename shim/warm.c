@@ -9,21 +9,18 @@
 
 #include "ign/cleanup.h"
 #include "ign/fdio.h"
+#include "mounts.h"
 
 #define BUILD_TIMEOUT_S 120
 
 void ign_warm_slots(struct ign_vm_config *vc)
 {
-	static const char *tags[IGN_BASE_SHARE_SLOTS] = {
-		"vol0", "vol1", "vol2", "vol3", "vol4", "vol5", "vol6", "vol7",
-	};
-
 	vc->disks[0] = (struct ign_vm_disk){ .path = NULL, .readonly = 1 };
 	vc->ndisks = 1;
 	vc->rng = 1;
 	vc->net_slot = 1;
 	for (unsigned i = 0; i < IGN_BASE_SHARE_SLOTS; i++)
-		vc->shares[i] = (struct ign_vm_share){ .tag = tags[i] };
+		vc->shares[i] = (struct ign_vm_share){ .tag = ign_volume_tag(i) };
 	vc->nshares = IGN_BASE_SHARE_SLOTS;
 }
 

@@ -21,9 +21,10 @@
 #include <stdint.h>
 
 #include "ign/err.h"
+#include "ign/vmm.h"
 
 #define IGN_BASE_NAME_MAX 64
-#define IGN_BASE_SHARE_SLOTS 8  /* volumes a base has room for (tags vol0..vol7) */
+#define IGN_BASE_SHARE_SLOTS IGN_VM_MAX_SHARES  /* a base has a slot for every volume */
 
 struct ign_base_profile {
 	const char *kernel, *initrd;
