@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fuzz_guest.h"
 #include "snapshot/snapfile.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
@@ -19,17 +20,6 @@
 static uint8_t *ram;
 static struct guest_mem mem;
 static char disk[] = "/tmp/ign-fuzz-snapdisk-XXXXXX";
-
-static void setup(void)
-{
-	ram = aligned_alloc(4096, RAM_SIZE);
-	guest_mem_layout(&mem, RAM_SIZE);
-	mem.hva = ram;
-	int fd = mkstemp(disk);
-	if (fd < 0 || ftruncate(fd, 16 * 512) < 0)
-		abort();
-	close(fd);
-}
 
 static void cleanup(void)
 {
@@ -43,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned n;
 
 	if (!ram) {
-		setup();
+		fuzz_guest_setup(&ram, &mem, RAM_SIZE, disk);
 		atexit(cleanup);
 	}
 	snap_check(data, size, "fuzz", &n, &err);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_guest.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
@@ -31,24 +32,13 @@ static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
 
 static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 
-static void setup(void)
-{
-	ram = aligned_alloc(4096, RAM_SIZE);
-	guest_mem_layout(&mem, RAM_SIZE);
-	mem.hva = ram;
-	int fd = mkstemp(disk);
-	if (fd < 0 || ftruncate(fd, 16 * 512) < 0)
-		abort();
-	close(fd);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ign_err err = { 0 };
 	struct virtio_dev *d = NULL;
 
 	if (!ram)
-		setup();
+		fuzz_guest_setup(&ram, &mem, RAM_SIZE, disk);
 	if (size < 10)
 		return 0;
 	unsigned kind = data[0] % 3;
