@@ -28,6 +28,16 @@ hello reboot --append "ign.test=reboot"
 want_rc reboot 0; want_out reboot IGN_HELLO
 check reboot "guest reboot (reboot=k) ends the VMM with status 0"
 
+case_begin triplefault
+# reboot=t: the guest's kernel reboots by a triple fault, which the VMM ends
+# with an error that names it. In L1, KVM's exit trace (l1-stage2) has it too.
+hello triple --append "ign.test=reboot reboot=t"
+want_rc triple 1; want_out triple "vCPU 0: guest triple fault"
+if [ -r /sys/kernel/tracing/trace ]; then
+	grep -q "reason shutdown rip" /sys/kernel/tracing/trace || bad="$bad no shutdown in KVM's exit trace;"
+fi
+check triplefault "a guest triple fault (reboot=t) ends the VMM with an error that names it"
+
 case_begin poweroff
 vm poweroff --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --vcpus 2 \
 	--cmdline "console=ttyS0 reboot=k panic=-1" --append "ign.test=poweroff"

@@ -33,6 +33,12 @@ check() {  # check NAME DESCRIPTION [FILE]: the verdict in $bad; shows $T/FILE.*
 		f=${3:-$1}
 		[ -f "$T/$f.out" ] && sed 's/^/#   /' "$T/$f.out" | tail -n 25
 		[ -f "$T/$f.console" ] && sed 's/^/#   console: /' "$T/$f.console" | tail -n 25
+		# in L1 (l1-stage2): where a guest triple-faulted, from KVM's exit trace
+		if grep -q "triple fault" "$T/$f.out" 2>/dev/null && [ -r /sys/kernel/tracing/trace ]; then
+			grep -v '^#' /sys/kernel/tracing/trace | tail -n 4 | sed 's/^/#   kvm: /'
+			rip=$(grep -o 'reason shutdown rip 0x[0-9a-f]*' /sys/kernel/tracing/trace | tail -n 1 | cut -d' ' -f4)
+			[ -n "$rip" ] && echo "#   kvm: the last shutdown's rip is in $(addr2line -f -e "$D/vmlinux" "$rip" 2>/dev/null | head -n 1)"
+		fi
 	fi
 	bad=
 }
