@@ -58,6 +58,9 @@ static void usage(FILE *f)
 		"                       marker, roll the VM back to the snapshot, in place\n"
 		"      --restore DIR    start from the snapshot in DIR instead of booting; give\n"
 		"                       the same --vcpus, --mem and devices as the VM that made it\n"
+		"      --resave DIR     with --restore: save the restored VM at once as a full\n"
+		"                       snapshot in DIR and end, the guest never run (flattens a\n"
+		"                       diff chain; the state round trip the tests compare)\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
 		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
@@ -175,7 +178,8 @@ static int parse_net(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 }
 
 enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET,
-       OPT_SHARE, OPT_SNAP_MARKER, OPT_RESTORE, OPT_DIFF, OPT_RESET_MARKER };
+       OPT_SHARE, OPT_SNAP_MARKER, OPT_RESTORE, OPT_DIFF, OPT_RESET_MARKER,
+       OPT_RESAVE };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -192,6 +196,7 @@ static const struct option long_opts[] = {
 	{ "snapshot-at-marker", required_argument, NULL, OPT_SNAP_MARKER },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "diff", no_argument, NULL, OPT_DIFF },
+	{ "resave", required_argument, NULL, OPT_RESAVE },
 	{ "reset-at-marker", no_argument, NULL, OPT_RESET_MARKER },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
@@ -206,6 +211,7 @@ struct cli {
 	struct ign_vm_config vm;
 	const char *base_cmdline;
 	const char *append;
+	const char *resave;  /* --resave DIR */
 	int debug;
 };
 
@@ -242,6 +248,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 		case OPT_RESTORE: cli->vm.restore_from = optarg; break;
 		case OPT_DIFF: cli->vm.snapshot_diff = 1; break;
 		case OPT_RESET_MARKER: cli->vm.reset_at_marker = 1; break;
+		case OPT_RESAVE: cli->resave = optarg; break;
 		case OPT_SHARE:
 			if ((r = parse_share(optarg, &cli->vm, err)) < 0)
 				return r;
@@ -287,6 +294,12 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 	if (!cli->vm.kernel && !cli->vm.restore_from)
 		return ign_err_setx(err, EINVAL, "no kernel: use --kernel PATH or --restore DIR "
 				    "(see --help)");
+	if (cli->resave && !cli->vm.restore_from)
+		return ign_err_setx(err, EINVAL, "--resave needs --restore DIR (see --help)");
+	if (cli->resave && (cli->vm.snapshot_at_marker || cli->vm.reset_at_marker ||
+			    cli->vm.snapshot_diff))
+		return ign_err_setx(err, EINVAL, "--resave saves a full snapshot at once: it takes "
+				    "no --snapshot-at-marker, --reset-at-marker or --diff");
 	return 1;
 }
 
@@ -319,6 +332,15 @@ int main(int argc, char **argv)
 	}
 	cli.vm.cmdline = cmdline;
 
+	if (cli.resave) {  /* the guest never runs */
+		r = ign_vm_create(&cli.vm, &vm, &err);
+		if (r == 0)
+			r = ign_vm_snapshot(vm, cli.resave, &err);
+		if (r < 0)
+			fprintf(stderr, "ign-vmm: %s\n", err.msg);
+		ign_vm_destroy(vm);
+		return r < 0;
+	}
 	if (ign_vm_create(&cli.vm, &vm, &err) < 0 || ign_vm_run(vm, &status, &err) < 0) {
 		fprintf(stderr, "ign-vmm: %s\n", err.msg);
 		ign_vm_destroy(vm);

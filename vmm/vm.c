@@ -301,6 +301,13 @@ int vm_pause(struct ign_vm *vm, int save, struct ign_err *err)
 	while (vm->npaused < running && !vm->stopping)
 		pthread_cond_wait(&vm->ctl_cond, &vm->stop_lock);
 	if (save && !vm->stopping) {
+		/* a VM not run yet (just restored): its vCPUs' state is read from here */
+		for (unsigned i = 0; i < vm->nvcpus; i++) {
+			struct vcpu *c = &vm->vcpu[i];
+			if (!c->started)
+				c->save_rc = x86_vcpu_save(vm->kvm_fd, c->fd, vm->msrs, vm->nmsrs,
+							   c->saved, &c->save_err);
+		}
 		/* every vCPU is out of the guest: each saves its own state now */
 		vm->nsaved = 0;
 		vm->save_gen++;

@@ -27,7 +27,7 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/ign"
 cp "$build/vmm/ign-vmm" "$build/images/hello/hello.cpio.gz" "$build/images/hello/tools.cpio.gz" \
 	"$build/images/init/ign-init.cpio.gz" "$build/shim/ign-agentctl" "$build/tests/vsockcat" \
-	"$kdir/vmlinux" "$kdir/bzImage" \
+	"$build/tests/ign-snapcmp" "$kdir/vmlinux" "$kdir/bzImage" \
 	"$stage/ign/"
 # The e2e root: busybox + vsockcat + ignbench, as erofs and as ext4, through the image cache.
 "$top/images/busybox/mkrootfs.sh" "$stage/rootfs" "$build/tests/vsockcat" "$build/bench/ignbench"
