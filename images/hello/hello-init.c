@@ -14,7 +14,12 @@
  *                    prints the round's checksum: a VM restored from a
  *                    snapshot taken mid-way must print what the original does;
  *                    ign.mark_at=R1,R2... writes the boot marker again after
- *                    those rounds (snapshots of clones, at the VMM's first)
+ *                    those rounds (snapshots of clones, at the VMM's first);
+ *                    ign.tag=console: first reads a number from the console
+ *                    that seeds the pattern (clones of one snapshot each
+ *                    write their own), and at the end checks every word
+ *                    against the pattern recomputed (IGN_COUNT_CHECK ok: no
+ *                    other VM's writes showed through)
  *   sh               read one line from the console and run it with
  *                    /bin/busybox sh -c (tools.cpio.gz only); its status is ours
  * Static, no libc beyond what glibc's static link pulls in.
@@ -119,27 +124,53 @@ static void mark_after(unsigned r)
 		}
 }
 
+#define COUNT_SEED 0x9e3779b97f4a7c15ull
+#define COUNT_MUL 6364136223846793005ull
+#define COUNT_TAG 0xbf58476d1ce4e5b9ull
+#define COUNT_FNV 0x100000001b3ull
+
 static int count(unsigned long mib, unsigned rounds)
 {
 	size_t n = (mib << 20) / sizeof(uint64_t);
-	uint64_t *p = malloc(n * sizeof(*p)), sum = 0;
+	uint64_t *p = malloc(n * sizeof(*p)), sum = 0, tag = 0;
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	int check = !strcmp(param("ign.tag", ""), "console");
 
 	if (!p)
 		return 1;
+	if (check) {
+		char line[32];
+		printf("IGN_READY type a tag\n");
+		if (!fgets(line, sizeof(line), stdin))
+			return 99;
+		tag = strtoull(line, NULL, 10);
+		printf("IGN_TAG %llu\n", (unsigned long long)tag);
+	}
 	for (size_t i = 0; i < n; i++)
-		p[i] = i * 0x9e3779b97f4a7c15ull;
+		p[i] = (i + tag * COUNT_TAG) * COUNT_SEED;
 	for (unsigned r = 0; r < rounds; r++) {
 		sum = 0;
 		for (size_t i = 0; i < n; i++) {
-			p[i] = p[i] * 6364136223846793005ull + r + 1;
-			sum ^= p[i] + i;
+			p[i] = p[i] * COUNT_MUL + r + 1;
+			sum = (sum ^ (p[i] + i)) * COUNT_FNV;
 		}
 		nanosleep(&tick, NULL);
 		printf("IGN_COUNT %u %016llx\n", r, (unsigned long long)sum);
 		mark_after(r);
 	}
 	printf("IGN_COUNT_DONE %016llx\n", (unsigned long long)sum);
+	if (check) {  /* every word is what this VM, and only it, wrote */
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v = (i + tag * COUNT_TAG) * COUNT_SEED;
+			for (unsigned r = 0; r < rounds; r++)
+				v = v * COUNT_MUL + r + 1;
+			if (p[i] != v) {
+				printf("IGN_COUNT_CHECK bad at word %zu\n", i);
+				return 1;
+			}
+		}
+		printf("IGN_COUNT_CHECK ok\n");
+	}
 	return 0;
 }
 

@@ -8,6 +8,8 @@
  *     MSRs (VP_RUNTIME, TIME_REF_COUNT; 100 ns units) go on with host time:
  *     B's may be ahead of A's by less than a minute, never behind;
  *   - the LAPIC timer's current count (0x390) is computed from host time;
+ *   - a TSC deadline of 0 (disarmed) comes back as the TSC at the restore:
+ *     the restore arms it so that the timer fires at once;
  *   - the PIT channels' count_load_time is a host timestamp;
  *   - TR's busy bit: the restore sets TR available under QEMU's emulator
  *     (docs/snapshot-format.md, "TR");
@@ -24,6 +26,7 @@
 #include "snapshot/snapfile.h"
 
 #define MSR_IA32_TSC 0x10
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define HV_X64_MSR_VP_RUNTIME 0x40000010
 #define HV_X64_MSR_TIME_REF_COUNT 0x40000020
 #define APIC_TMCCT 0x390
@@ -71,6 +74,14 @@ static void cmp_segment(const char *w, const char *name, struct kvm_segment a,
 	if (tr && (a.type & ~2u) == 0x9 && (b.type & ~2u) == 0x9)
 		a.type = b.type;  /* TSS busy or available (see above) */
 	differ(w, name, &a, &b, sizeof(a));
+}
+
+static uint64_t msr(const struct x86_vcpu_state *s, uint32_t index)
+{
+	for (unsigned i = 0; i < s->nmsrs && i < X86_SNAP_MAX_MSRS; i++)
+		if (s->msrs[i].index == index)
+			return s->msrs[i].data;
+	return 0;
 }
 
 static void cmp_vcpu(const struct x86_vcpu_state *a, const struct x86_vcpu_state *b)
@@ -126,6 +137,9 @@ static void cmp_vcpu(const struct x86_vcpu_state *a, const struct x86_vcpu_state
 			differ(w, "msr index", &x->index, &y->index, 4);
 		else if (x->index == MSR_IA32_TSC)
 			ahead(w, f, x->data, y->data, (uint64_t)a->tsc_khz * 1000 * MAX_AHEAD_S);
+		else if (x->index == MSR_IA32_TSC_DEADLINE && x->data == 0)
+			ahead(w, f, msr(a, MSR_IA32_TSC), y->data,
+			      msr(b, MSR_IA32_TSC) - msr(a, MSR_IA32_TSC) + 1);
 		else if (x->index == HV_X64_MSR_VP_RUNTIME || x->index == HV_X64_MSR_TIME_REF_COUNT)
 			ahead(w, f, x->data, y->data, MAX_AHEAD_S * 10000000ull);
 		else

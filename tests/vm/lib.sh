@@ -18,7 +18,7 @@ vm() {
 	name=$1
 	shift
 	in=/dev/null
-	[ -f "$T/$name.in" ] && in=$T/$name.in
+	[ -e "$T/$name.in" ] && in=$T/$name.in
 	timeout -k 10 "$TMO" "$VMM" "$@" >"$T/$name.out" 2>&1 <"$in"
 	echo $? >"$T/$name.rc"
 }
