@@ -6,7 +6,9 @@
 #   cold    ign-vmm boots the kernel and initramfs
 #   restore ign-vmm --restore of that snapshot (memory mapped copy-on-write)
 # and prints medians and the cold/restore ratio, plus the time for the VMM to
-# have the restored vCPUs running, and the size of the snapshot. Then memory
+# have the restored vCPUs running, and the size of the snapshot. Then restore
+# latency against the working set the snapshot holds (IGN_BENCH_TOUCH, MiB
+# the guest wrote before the save: 0, 64, 192). Then memory
 # per clone: ign-init saved while it waits for its root (a warm base, 256 MiB),
 # restored K times at once (K = 10, 50; IGN_BENCH_CLONES), each clone's RSS
 # and PSS (smaps_rollup) once all are idle.
@@ -39,6 +41,25 @@ echo "bench: cold boot to the marker    $c ms ($(grep -c -v 'rc=0' "$T/cold") of
 echo "bench: restore to the marker      $r ms ($(grep -c -v 'rc=0' "$T/restore") of $N runs failed); vCPUs running after $(median "$T/running" ms) ms"
 echo "bench: snapshot: memory file $(du -k "$T/base/memory" | cut -f1) KiB on disk of $(($(stat -c %s "$T/base/memory") >> 10)) KiB, state $(stat -c %s "$T/base/state") bytes"
 awk -v a="$c" -v b="$r" 'BEGIN { if (b > 0) printf "bench: ratio cold boot / restore: %.1fx\n", a / b }'
+
+# Restore latency as the snapshot's working set grows: the guest writes W MiB
+# before the marker; pages load when touched, so the restore should stay flat.
+first=
+for w in ${IGN_BENCH_TOUCH:-0 64 192}; do
+	"$D/ign-vmm" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$CMD ign.touch=$w" \
+		$ARGS --snapshot-at-marker "$T/ws$w" >"$T/ws.log" 2>&1 </dev/null
+	[ -s "$T/ws$w/state" ] || { echo "bench: no snapshot with $w MiB touched:"; cat "$T/ws.log"; continue; }
+	: >"$T/wsr"
+	i=0
+	while [ $i -lt "$N" ]; do
+		"$D/boottime" IGN_AFTER_MARKER "$D/ign-vmm" --restore "$T/ws$w" $ARGS >>"$T/wsr" 2>/dev/null </dev/null
+		i=$((i + 1))
+	done
+	m=$(median "$T/wsr" marker_ms)
+	first=${first:-$m}
+	echo "bench: restore to the marker, $w MiB written before the save: $m ms (memory file $(du -k "$T/ws$w/memory" | cut -f1) KiB on disk, $(grep -c -v 'rc=0' "$T/wsr") of $N failed); $(awk -v a="$m" -v b="$first" 'BEGIN { printf "%.2fx", a / b }') the first"
+	rm -rf "$T/ws$w"
+done
 
 "$D/ign-vmm" --kernel "$D/vmlinux" --initrd "$D/ign-init.cpio.gz" --cmdline \
 	"console=ttyS0 reboot=k panic=-1 quiet ign.root=wait" --vcpus 1 --mem 256 --rng \

@@ -22,6 +22,8 @@
  *                    other VM's writes showed through)
  *   sh               read one line from the console and run it with
  *                    /bin/busybox sh -c (tools.cpio.gz only); its status is ours
+ * ign.touch=MiB (any test): write that much memory before the marker, and
+ * keep it, so that a snapshot there holds that working set.
  * Static, no libc beyond what glibc's static link pulls in.
  */
 #include <errno.h>
@@ -213,6 +215,11 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	printf("IGN_HELLO hello from the ign guest\n");
+	/* ign.touch=MiB: that much memory written before the marker (a snapshot's working set) */
+	size_t touch = strtoul(param("ign.touch", "0"), NULL, 10) << 20;
+	char *held = touch ? malloc(touch) : NULL;
+	for (size_t i = 0; held && i < touch; i += 4096)
+		held[i] = 1;
 	if (ioperm(PORT_BOOT_MARKER, 1, 1) == 0)
 		outb(BOOT_MARKER, PORT_BOOT_MARKER);
 	printf("IGN_AFTER_MARKER\n");  /* a snapshot taken at the marker resumes here */
