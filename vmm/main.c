@@ -341,7 +341,8 @@ int main(int argc, char **argv)
 		ign_vm_destroy(vm);
 		return r < 0;
 	}
-	if (ign_vm_create(&cli.vm, &vm, &err) < 0 || ign_vm_run(vm, &status, &err) < 0) {
+	if (ign_vm_create(&cli.vm, &vm, &err) < 0 || ign_vm_drop_privileges(&cli.vm, &err) < 0 ||
+	    ign_vm_run(vm, &status, &err) < 0) {
 		fprintf(stderr, "ign-vmm: %s\n", err.msg);
 		ign_vm_destroy(vm);
 		return 1;

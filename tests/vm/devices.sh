@@ -38,6 +38,40 @@ if [ -r /sys/kernel/tracing/trace ]; then
 fi
 check triplefault "a guest triple fault (reboot=t) ends the VMM with an error that names it"
 
+case_begin privs
+# Once its devices are open, ign-vmm keeps no capability (a 9p share keeps the
+# five file ones it serves with) and sets no_new_privs (docs/security.md).
+# The guest waits for a line on its console while /proc/PID/status is read.
+privs_of() {  # privs_of NAME ign-vmm-args...: NAME.status, NAME.out
+	pname=$1
+	shift
+	rm -f "$T/$pname.fifo" && mkfifo "$T/$pname.fifo"
+	timeout -k 10 "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE" \
+		--append "ign.test=echo" "$@" <"$T/$pname.fifo" >"$T/$pname.out" 2>&1 &
+	exec 9>"$T/$pname.fifo"
+	i=0
+	while ! grep -q IGN_READY "$T/$pname.out" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	vpid=$(pgrep -n -x ign-vmm)
+	grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "/proc/$vpid/status" >"$T/$pname.status" 2>&1
+	echo bye >&9
+	exec 9>&-
+	wait
+	cat "$T/$pname.status" >>"$T/$pname.out"
+}
+want_status() {  # want_status NAME FIELD VALUE
+	grep -q "^$2:[[:space:]]*$3\$" "$T/$1.status" || bad="$bad $1: $2 is not $3 ($(grep "^$2:" "$T/$1.status"));"
+}
+privs_of pv
+for f in CapInh CapPrm CapEff CapBnd CapAmb; do want_status pv $f 0000000000000000; done
+want_status pv NoNewPrivs 1
+want_out pv "IGN_ECHO bye"
+mkdir -p "$T/pvshare"
+privs_of pvs --share "t=$T/pvshare"
+for f in CapPrm CapEff CapBnd; do want_status pvs $f 000000000000001f; done
+want_status pvs NoNewPrivs 1
+cat "$T/pvs.out" >>"$T/pv.out"
+check privs "no capabilities and no_new_privs once the devices are open; with a 9p share, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID" pv
+
 case_begin poweroff
 vm poweroff --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --vcpus 2 \
 	--cmdline "console=ttyS0 reboot=k panic=-1" --append "ign.test=poweroff"

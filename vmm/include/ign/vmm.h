@@ -89,6 +89,13 @@ struct ign_vm;
 
 int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct ign_err *err);
 /*
+ * After ign_vm_create, before ign_vm_run, on the thread that runs it: sets
+ * no_new_privs and drops every capability but those cfg's 9p shares need
+ * (vmm/privs.c, docs/security.md). Capabilities are per thread: the VM's
+ * threads, started by ign_vm_run, inherit what is left.
+ */
+int ign_vm_drop_privileges(const struct ign_vm_config *cfg, struct ign_err *err);
+/*
  * Runs the guest until it ends. *status: the byte the guest wrote to the exit
  * port, or 0 when it reset (reboot) or powered off. Returns <0 on a VMM failure
  * (KVM error, triple fault, an exit the VMM cannot handle).
