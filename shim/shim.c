@@ -262,6 +262,9 @@ static int setup(struct ign_err *err)
 					   "NAME` has the next create build it anew)", base) : r;
 	if (nif.ifindex && (r = ign_netns_redirect(&nif, TAP_NAME, err)) < 0)
 		return r;
+	/* all set up on the host: from here on, the VMM's privileges (docs/security.md) */
+	if ((r = ign_vm_drop_privileges(&vc, err)) < 0)
+		return r;
 	if ((s.vm_done_fd = eventfd(0, EFD_CLOEXEC)) < 0)
 		return ign_err_set(err, errno, "eventfd");
 	if ((r = -pthread_create(&s.vm_thread, NULL, vm_thread, NULL)) < 0)

@@ -11,6 +11,7 @@
  * Capabilities are per thread: call before the VM's threads start.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
@@ -39,8 +40,10 @@ int ign_vm_drop_privileges(const struct ign_vm_config *cfg, struct ign_err *err)
 {
 	__attribute__((cleanup(cap_cleanup))) cap_t now = cap_get_proc();
 	__attribute__((cleanup(cap_cleanup))) cap_t want = cap_init();
-	int shares = cfg->nshares > 0;
+	int shares = 0;
 
+	for (unsigned i = 0; i < cfg->nshares && i < IGN_VM_MAX_SHARES; i++)
+		shares |= cfg->shares[i].path != NULL;  /* an empty slot serves nothing */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ign_err_set(err, errno, "set no_new_privs");
 	if (!now || !want)

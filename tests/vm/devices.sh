@@ -58,17 +58,17 @@ privs_of() {  # privs_of NAME ign-vmm-args...: NAME.status, NAME.out
 	wait
 	cat "$T/$pname.status" >>"$T/$pname.out"
 }
-want_status() {  # want_status NAME FIELD VALUE
+want_field() {  # want_field NAME FIELD VALUE: a line of NAME.status
 	grep -q "^$2:[[:space:]]*$3\$" "$T/$1.status" || bad="$bad $1: $2 is not $3 ($(grep "^$2:" "$T/$1.status"));"
 }
 privs_of pv
-for f in CapInh CapPrm CapEff CapBnd CapAmb; do want_status pv $f 0000000000000000; done
-want_status pv NoNewPrivs 1
+for f in CapInh CapPrm CapEff CapBnd CapAmb; do want_field pv $f 0000000000000000; done
+want_field pv NoNewPrivs 1
 want_out pv "IGN_ECHO bye"
 mkdir -p "$T/pvshare"
 privs_of pvs --share "t=$T/pvshare"
-for f in CapPrm CapEff CapBnd; do want_status pvs $f 000000000000001f; done
-want_status pvs NoNewPrivs 1
+for f in CapPrm CapEff CapBnd; do want_field pvs $f 000000000000001f; done
+want_field pvs NoNewPrivs 1
 cat "$T/pvs.out" >>"$T/pv.out"
 check privs "no capabilities and no_new_privs once the devices are open; with a 9p share, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID" pv
 
