@@ -202,13 +202,30 @@ rt create --bundle "$T/ls1" lsa </dev/null >/dev/null 2>&1
 rt create --bundle "$T/ls1" lsb </dev/null >/dev/null 2>&1
 rt create --bundle "$T/ls1" lsa </dev/null >"$T/ls.dup" 2>&1 && bad="$bad a second create with one id succeeded;"
 grep -q "already exists" "$T/ls.dup" || bad="$bad duplicate id: $(cat "$T/ls.dup");"
+# three creates of one id at once: exactly one wins, the others are refused by
+# name and leave the winner's container as it is
+cpids=
+for k in 1 2 3; do
+	rt create --bundle "$T/ls1" lsc </dev/null >"$T/lsc$k.out" 2>&1 &
+	cpids="$cpids $!"
+done
+wait $cpids
+won=0
+for k in 1 2 3; do
+	if grep -q "already exists" "$T/lsc$k.out"; then :; elif [ -s "$T/lsc$k.out" ]; then
+		bad="$bad concurrent create $k: $(cat "$T/lsc$k.out");"
+	else won=$((won + 1)); fi
+done
+[ $won = 1 ] || bad="$bad $won of 3 concurrent creates of one id succeeded;"
+want_status lsc created
+rt delete lsc || bad="$bad delete of the concurrent create's winner failed;"
 rt list >"$T/ls.out"
 grep -q "^lsa .*created" "$T/ls.out" && grep -q "^lsb .*created" "$T/ls.out" || bad="$bad list lacks lsa/lsb;"
 rt list -f json | python3 -c 'import json,sys; ids=sorted(s["id"] for s in json.load(sys.stdin)); assert ids==["lsa","lsb"], ids' ||
 	bad="$bad list -f json;"
 rt delete lsa && rt delete lsb || bad="$bad delete of created containers failed;"
 [ -z "$(ls "$ROOT")" ] || bad="$bad state root not empty: $(ls "$ROOT");"
-check rt_list "list (table, json), duplicate ids refused, created containers deleted" ls
+check rt_list "list (table, json), duplicate ids refused (also 3 creates of one id at once: one wins), created containers deleted" ls
 
 case_begin rt_warm
 # Every case above ran as a clone of one warm base: the default profile's.
