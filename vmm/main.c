@@ -332,17 +332,12 @@ int main(int argc, char **argv)
 	}
 	cli.vm.cmdline = cmdline;
 
-	if (cli.resave) {  /* the guest never runs */
-		r = ign_vm_create(&cli.vm, &vm, &err);
-		if (r == 0)
-			r = ign_vm_snapshot(vm, cli.resave, &err);
-		if (r < 0)
-			fprintf(stderr, "ign-vmm: %s\n", err.msg);
-		ign_vm_destroy(vm);
-		return r < 0;
-	}
-	if (ign_vm_create(&cli.vm, &vm, &err) < 0 || ign_vm_drop_privileges(&cli.vm, &err) < 0 ||
-	    ign_vm_run(vm, &status, &err) < 0) {
+	r = ign_vm_create(&cli.vm, &vm, &err);
+	if (r == 0 && cli.resave)  /* saved at once: the guest never runs */
+		r = ign_vm_snapshot(vm, cli.resave, &err);
+	else if (r == 0 && (r = ign_vm_drop_privileges(&cli.vm, &err)) == 0)
+		r = ign_vm_run(vm, &status, &err);
+	if (r < 0) {
 		fprintf(stderr, "ign-vmm: %s\n", err.msg);
 		ign_vm_destroy(vm);
 		return 1;

@@ -28,26 +28,18 @@ static void cap_cleanup(cap_t *c)
 		cap_free(*c);
 }
 
-static int kept(cap_value_t c, int shares)
-{
-	for (unsigned i = 0; shares && i < NSHARE_CAPS; i++)
-		if (share_caps[i] == c)
-			return 1;
-	return 0;
-}
-
 int ign_vm_drop_privileges(const struct ign_vm_config *cfg, struct ign_err *err)
 {
 	__attribute__((cleanup(cap_cleanup))) cap_t now = cap_get_proc();
 	__attribute__((cleanup(cap_cleanup))) cap_t want = cap_init();
 	int shares = 0;
 
+	if (!now || !want)
+		return ign_err_set(err, errno ? errno : ENOMEM, "read capabilities");
 	for (unsigned i = 0; i < cfg->nshares && i < IGN_VM_MAX_SHARES; i++)
 		shares |= cfg->shares[i].path != NULL;  /* an empty slot serves nothing */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ign_err_set(err, errno, "set no_new_privs");
-	if (!now || !want)
-		return ign_err_set(err, errno ? errno : ENOMEM, "read capabilities");
 	/* keep what the shares need, of what we have (raising one would fail) */
 	for (unsigned i = 0; shares && i < NSHARE_CAPS; i++) {
 		cap_flag_value_t v = CAP_CLEAR;
@@ -56,12 +48,15 @@ int ign_vm_drop_privileges(const struct ign_vm_config *cfg, struct ign_err *err)
 			cap_set_flag(want, CAP_EFFECTIVE, 1, &share_caps[i], CAP_SET);
 		}
 	}
-	/* the bounding set first: dropping from it needs CAP_SETPCAP, which goes next */
+	/* the bounding set keeps what `want` keeps; first, as dropping needs CAP_SETPCAP */
 	cap_flag_value_t setpcap = CAP_CLEAR;
 	cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
-	for (cap_value_t c = 0; setpcap == CAP_SET && c <= (cap_value_t)cap_max_bits() - 1; c++)
-		if (!kept(c, shares) && CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
+	for (cap_value_t c = 0; setpcap == CAP_SET && c < (cap_value_t)cap_max_bits(); c++) {
+		cap_flag_value_t keep = CAP_CLEAR;
+		cap_get_flag(want, c, CAP_PERMITTED, &keep);
+		if (keep == CAP_CLEAR && CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
 			return ign_err_set(err, errno, "drop capability %d from the bounding set", c);
+	}
 	if (cap_reset_ambient() < 0 && errno != EINVAL)
 		return ign_err_set(err, errno, "clear the ambient capabilities");
 	if (cap_set_proc(want) < 0)
