@@ -126,10 +126,18 @@ static void mark_after(unsigned r)
 		}
 }
 
-#define COUNT_SEED 0x9e3779b97f4a7c15ull
-#define COUNT_MUL 6364136223846793005ull
-#define COUNT_TAG 0xbf58476d1ce4e5b9ull
 #define COUNT_FNV 0x100000001b3ull
+
+/* count's pattern: word i's first value, and its value after round r */
+static uint64_t count_first(size_t i, uint64_t tag)
+{
+	return (i + tag * 0xbf58476d1ce4e5b9ull) * 0x9e3779b97f4a7c15ull;
+}
+
+static uint64_t count_next(uint64_t v, unsigned r)
+{
+	return v * 6364136223846793005ull + r + 1;
+}
 
 static int count(unsigned long mib, unsigned rounds)
 {
@@ -149,11 +157,11 @@ static int count(unsigned long mib, unsigned rounds)
 		printf("IGN_TAG %llu\n", (unsigned long long)tag);
 	}
 	for (size_t i = 0; i < n; i++)
-		p[i] = (i + tag * COUNT_TAG) * COUNT_SEED;
+		p[i] = count_first(i, tag);
 	for (unsigned r = 0; r < rounds; r++) {
 		sum = 0;
 		for (size_t i = 0; i < n; i++) {
-			p[i] = p[i] * COUNT_MUL + r + 1;
+			p[i] = count_next(p[i], r);
 			sum = (sum ^ (p[i] + i)) * COUNT_FNV;
 		}
 		nanosleep(&tick, NULL);
@@ -163,9 +171,9 @@ static int count(unsigned long mib, unsigned rounds)
 	printf("IGN_COUNT_DONE %016llx\n", (unsigned long long)sum);
 	if (check) {  /* every word is what this VM, and only it, wrote */
 		for (size_t i = 0; i < n; i++) {
-			uint64_t v = (i + tag * COUNT_TAG) * COUNT_SEED;
+			uint64_t v = count_first(i, tag);
 			for (unsigned r = 0; r < rounds; r++)
-				v = v * COUNT_MUL + r + 1;
+				v = count_next(v, r);
 			if (p[i] != v) {
 				printf("IGN_COUNT_CHECK bad at word %zu\n", i);
 				return 1;
