@@ -168,12 +168,12 @@ static void cmp_vm(const struct x86_vm_state *a, const struct x86_vm_state *b)
 static void cmp_meta(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	char x[4096] = "", y[4096] = "";
-	const char *keep[2] = { x, y };
+	char *keep[2] = { x, y };
 	const uint8_t *src[2] = { a, b };
 	size_t len[2] = { alen, blen };
 
 	for (int k = 0; k < 2; k++) {
-		char *out = (char *)keep[k];
+		char *out = keep[k];
 		size_t o = 0;
 		const char *p = (const char *)src[k], *end = p + len[k];
 		while (p < end) {

@@ -48,18 +48,15 @@ privs_of() {  # privs_of NAME ign-vmm-args...: NAME.status, NAME.out
 	rm -f "$T/$pname.fifo" && mkfifo "$T/$pname.fifo"
 	timeout -k 10 "$TMO" "$VMM" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE" \
 		--append "ign.test=echo" "$@" <"$T/$pname.fifo" >"$T/$pname.out" 2>&1 &
+	tpid=$!
 	exec 9>"$T/$pname.fifo"
 	i=0
 	while ! grep -q IGN_READY "$T/$pname.out" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-	vpid=$(pgrep -n -x ign-vmm)
-	grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "/proc/$vpid/status" >"$T/$pname.status" 2>&1
+	proc_status "$pname" "$(pgrep -P "$tpid" -x ign-vmm)"
 	echo bye >&9
 	exec 9>&-
-	wait
+	wait "$tpid"
 	cat "$T/$pname.status" >>"$T/$pname.out"
-}
-want_field() {  # want_field NAME FIELD VALUE: a line of NAME.status
-	grep -q "^$2:[[:space:]]*$3\$" "$T/$1.status" || bad="$bad $1: $2 is not $3 ($(grep "^$2:" "$T/$1.status"));"
 }
 privs_of pv
 for f in CapInh CapPrm CapEff CapBnd CapAmb; do want_field pv $f 0000000000000000; done

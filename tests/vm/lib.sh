@@ -46,6 +46,11 @@ check() {  # check NAME DESCRIPTION [FILE]: the verdict in $bad; shows $T/FILE.*
 want_rc() { [ "$(cat "$T/$1.rc")" = "$2" ] || bad="$bad exit status $(cat "$T/$1.rc"), want $2;"; }
 # no_panic NAME: the guest did not panic (a panic=-1 reboot also ends the VMM with 0)
 no_panic() { cat "$T/$1.out" "$T/$1.console" 2>/dev/null | grep -q "Kernel panic" && bad="$bad $1: the guest kernel panicked;"; }
+# proc_status NAME PID: PID's capability sets and no_new_privs, in NAME.status
+proc_status() { grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "/proc/$2/status" >"$T/$1.status" 2>&1; }
+want_field() {  # want_field NAME FIELD VALUE: a line of NAME.status
+	grep -q "^$2:[[:space:]]*$3\$" "$T/$1.status" || bad="$bad $1: $2 is not $3 ($(grep "^$2:" "$T/$1.status"));"
+}
 want_out() { grep -q -- "$2" "$T/$1.out" || bad="$bad no '$2' in output;"; }
 
 hello() { vm "$@" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE"; }

@@ -42,8 +42,8 @@ pid=$(cat "$T/lc.pid")
 rt state lc | grep -q "\"pid\": $pid" || bad="$bad state's pid is not the pid file's $pid;"
 kill -0 "$pid" 2>/dev/null || bad="$bad pid $pid is not alive after create;"
 # the shim keeps no capability once the VM is set up (docs/security.md)
-grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/$pid/status" && grep -q "^CapBnd:[[:space:]]*0000000000000000$" "/proc/$pid/status" &&
-	grep -q "^NoNewPrivs:[[:space:]]*1$" "/proc/$pid/status" || bad="$bad the shim kept privileges: $(grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/$pid/status | tr '\n\t' '  ');"
+proc_status lc "$pid"
+want_field lc CapEff 0000000000000000; want_field lc CapBnd 0000000000000000; want_field lc NoNewPrivs 1
 grep -q started "$T/lc.out" && bad="$bad the process ran before start;"
 rt start lc || bad="$bad start failed;"
 want_status lc running
