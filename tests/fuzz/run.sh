@@ -18,12 +18,15 @@ declare -A srcs=(
 	[fuzz_p9]="$top/vmm/p9/p9.c"
 	[fuzz_snapshot]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/blk.c"
 	[fuzz_vsock_net]="$top/vmm/virtio/queue.c $top/vmm/virtio/mmio.c $top/vmm/virtio/vsock.c $top/vmm/virtio/net.c $top/vmm/evloop.c"
+	[fuzz_config]="$top/runtime/oci/config.c"
+	[fuzz_agent]="$top/shim/agent.c $top/runtime/lib/ign/frame.c $top/images/init/spec.c"
 )
-rc=0
+rc=0 total=0
 for t in "${!srcs[@]}"; do
 	# shellcheck disable=SC2086
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -I"$top/vmm" -I"$top/vmm/include" -I"$top/runtime/lib" \
+		-I"$top/runtime" -I"$top/shim" -I"$top/images/init" \
 		"$here/$t.c" ${srcs[$t]} "${common[@]}" $(pkg-config --cflags --libs yajl) -lpthread \
 		-lz -o "$out/$t"
 	mkdir -p "$out/corpus-$t"
@@ -32,7 +35,10 @@ for t in "${!srcs[@]}"; do
 	if "$out/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
 		-artifact_prefix="$out/" \
 		"$out/corpus-$t" >"$out/$t.log" 2>&1; then
-		echo "fuzz: $t ok: $(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$out/$t.log" | grep -o '[0-9]*$') inputs, no crash"
+		n=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$out/$t.log" | grep -o '[0-9]*$')
+		cov=$(grep -a -o 'cov: [0-9]*' "$out/$t.log" | tail -n 1 | grep -o '[0-9]*$')
+		total=$((total + n))
+		echo "fuzz: $t ok: $n inputs, $cov coverage points, $(ls "$here/corpus/$t" | wc -l) seeds, no crash"
 	else
 		rc=1
 		echo "fuzz: $t FAILED"
@@ -40,4 +46,5 @@ for t in "${!srcs[@]}"; do
 		mkdir -p "$top/build/fuzz-crashes" && cp "$out"/crash-* "$out"/timeout-* "$top/build/fuzz-crashes/" 2>/dev/null || true
 	fi
 done
+echo "fuzz: ${#srcs[@]} targets, $total inputs run in all, ${secs}s each"
 exit $rc
