@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS := gcc make cmake pkg-config libc6-dev libyajl-dev zlib1g-dev libcriterion-dev \
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio gzip xz-utils kmod python3 \
 	qemu-system-x86 linux-image-amd64 busybox-static clang libclang-rt-14-dev \
-	erofs-utils e2fsprogs libnl-3-dev libnl-route-3-dev libcap-dev \
+	erofs-utils e2fsprogs libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev \
 	podman conmon crun runc netavark aardvark-dns iptables
 KERNEL_DIR = $(shell images/kernel/build.sh)
 

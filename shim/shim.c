@@ -83,6 +83,7 @@ static void *vm_thread(void *arg)
 	uint64_t one = 1;
 
 	(void)arg;
+	pthread_setname_np(pthread_self(), "vm");
 	s.vm_rc = ign_vm_run(s.vm, &s.vm_status, &err);
 	if (s.vm_rc < 0)
 		log_err("the VM failed: %s", err.msg);
@@ -232,13 +233,16 @@ static int setup(struct ign_err *err)
 		.vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib, .console_in = -1,
 		.console_out = console_fd, .vsock_path = vsock, .vsock_cid = 3,
 	};
+	if ((r = ign_seccomp_mode_from_env(&vc.seccomp, err)) < 0)
+		return r;
 	const char *boot = ign_oci_annotation(&s.cfg, "io.ign.boot");
 	warm = !boot || strcmp(boot, "cold");
 	if (warm) {
 		struct ign_base_profile prof = { .kernel = s.o.kernel, .initrd = s.o.initrd,
 						 .vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib };
 		int built;
-		if ((r = ign_warm_base(s.o.bases, &prof, console_fd, base, &built, err)) < 0)
+		if ((r = ign_warm_base(s.o.bases, &prof, console_fd, vc.seccomp, base, &built,
+					 err)) < 0)
 			return r;
 		log_debug("warm base %s%s", base, built ? " (built now)" : "");
 		ign_warm_slots(&vc);  /* every slot empty; ours are filled below */
@@ -270,6 +274,9 @@ static int setup(struct ign_err *err)
 	if ((r = -pthread_create(&s.vm_thread, NULL, vm_thread, NULL)) < 0)
 		return ign_err_set(err, -r, "VM thread");
 	s.vm_started = 1;
+	/* the VM thread started without it: this thread's own allowlist */
+	if ((r = ign_seccomp_apply(vc.seccomp, IGN_THREAD_SHIM, err)) < 0)
+		return r;
 	if ((r = ign_agent_open(&s.agent, vsock, AGENT_TIMEOUT_MS, err)) < 0)
 		return ign_err_wrap(err, "the guest's agent did not come up (console: %s)", console);
 	if ((r = setup_guest(warm, err)) < 0)
@@ -483,6 +490,8 @@ int main(int argc, char **argv)
 	snprintf(s.dir, sizeof(s.dir), "%s", s.o.dir);
 	/* Our own messages never go to stderr: that is the workload's. */
 	log = fopen(s.o.log ? s.o.log : "/dev/null", "ae");
+	if (log)
+		ign_seccomp_report_fd(fileno(log));
 	ign_log_init("ign-shim", log, s.o.log_format && !strcmp(s.o.log_format, "json") ?
 		     IGN_LOG_JSON : IGN_LOG_TEXT, s.o.debug ? IGN_LOG_DEBUG : IGN_LOG_WARN);
 	sigemptyset(&mask);

@@ -36,7 +36,10 @@ static void *run_thread(void *arg)
 {
 	struct run *r = arg;
 	struct ign_err e = { 0 };
-	int status = 0, rc = ign_vm_run(r->vm, &status, &e);
+	int status = 0, rc;
+
+	pthread_setname_np(pthread_self(), "base-vm");
+	rc = ign_vm_run(r->vm, &status, &e);
 
 	pthread_mutex_lock(&r->lock);
 	r->rc = rc, r->status = status, r->err = e, r->done = 1;
@@ -84,7 +87,7 @@ static int boot_and_save(const struct ign_vm_config *vc, struct ign_err *err)
 }
 
 static int build(const char *bases, const char *name, const struct ign_base_profile *p,
-		 int console_fd, struct ign_err *err)
+		 int console_fd, enum ign_seccomp_mode sc, struct ign_err *err)
 {
 	char dir[PATH_MAX], snap[PATH_MAX + 16], vsock[PATH_MAX + 16];
 	int r;
@@ -98,7 +101,7 @@ static int build(const char *bases, const char *name, const struct ign_base_prof
 		.cmdline = IGN_GUEST_CMDLINE " ign.root=wait", .vcpus = p->vcpus,
 		.mem_mib = p->mem_mib, .console_in = -1, .console_out = console_fd,
 		.vsock_path = vsock, .vsock_cid = 3, .snapshot_at_marker = snap,
-		.exit_after_snapshot = 1,
+		.exit_after_snapshot = 1, .seccomp = sc,
 	};
 	ign_warm_slots(&vc);
 	r = boot_and_save(&vc, err);
@@ -115,7 +118,7 @@ static int build(const char *bases, const char *name, const struct ign_base_prof
 }
 
 int ign_warm_base(const char *bases, const struct ign_base_profile *p, int console_fd,
-		  char out[PATH_MAX], int *built, struct ign_err *err)
+		  enum ign_seccomp_mode sc, char out[PATH_MAX], int *built, struct ign_err *err)
 {
 	char name[IGN_BASE_NAME_MAX];
 	int r;
@@ -130,7 +133,7 @@ int ign_warm_base(const char *bases, const struct ign_base_profile *p, int conso
 		return lock;
 	if (ign_base_snapshot(bases, name, out))
 		return 0;  /* another create built it while we waited */
-	if ((r = build(bases, name, p, console_fd, err)) < 0)
+	if ((r = build(bases, name, p, console_fd, sc, err)) < 0)
 		return r;
 	*built = 1;
 	return ign_base_snapshot(bases, name, out) ? 0 :

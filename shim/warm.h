@@ -23,10 +23,10 @@ void ign_warm_slots(struct ign_vm_config *vc);
 /*
  * The snapshot directory of the profile's base in `bases`, built first if
  * missing (*built set): ign-init is booted with ign.root=wait and saved at
- * its boot marker; its console goes to console_fd. Concurrent creates of
- * one profile build it once.
+ * its boot marker; its console goes to console_fd, its threads run under
+ * seccomp mode `sc`. Concurrent creates of one profile build it once.
  */
 int ign_warm_base(const char *bases, const struct ign_base_profile *p, int console_fd,
-		  char out[PATH_MAX], int *built, struct ign_err *err);
+		  enum ign_seccomp_mode sc, char out[PATH_MAX], int *built, struct ign_err *err);
 
 #endif

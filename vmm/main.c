@@ -70,7 +70,12 @@ static void usage(FILE *f)
 		"  -h, --help           this help\n"
 		"\n"
 		"Exit status: the byte the guest writes to port 0x501; 0 when the guest reboots\n"
-		"or powers off; 1 when ign-vmm fails.\n",
+		"or powers off; 1 when ign-vmm fails.\n"
+		"\n"
+		"Once its devices are open, ign-vmm drops its capabilities, and each of its\n"
+		"threads runs under a seccomp allowlist (docs/security.md). Environment:\n"
+		"IGN_SECCOMP=log lets a call outside the allowlists run and the kernel log it;\n"
+		"IGN_SECCOMP=off loads no filter. Both are for finding a missing call.\n",
 		IGN_VM_MAX_VCPUS, IGN_VM_MIN_MEM_MIB, IGN_VM_MAX_MEM_MIB, IGN_VM_MAX_DISKS, IGN_VM_MAX_SHARES);
 }
 
@@ -316,6 +321,8 @@ int main(int argc, char **argv)
 	int status = 0;
 
 	int r = parse_args(argc, argv, &cli, &err);
+	if (r > 0 && (r = ign_seccomp_mode_from_env(&cli.vm.seccomp, &err)) == 0)
+		r = 1;
 	if (r <= 0) {
 		if (r < 0)
 			fprintf(stderr, "ign-vmm: %s\n", err.msg);

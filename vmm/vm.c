@@ -335,6 +335,23 @@ void vm_resume(struct ign_vm *vm)
 	pthread_mutex_unlock(&vm->stop_lock);
 }
 
+/* A VM thread's first act: its name (vcpu0, io, console) and its allowlist. */
+static int thread_begin(struct ign_vm *vm, enum ign_thread_kind kind, unsigned index)
+{
+	struct ign_err err;
+	char name[16];
+	int r;
+
+	if (kind == IGN_THREAD_VCPU)
+		snprintf(name, sizeof(name), "vcpu%u", index);
+	else
+		snprintf(name, sizeof(name), "%s", ign_thread_kind_name(kind));
+	pthread_setname_np(pthread_self(), name);
+	if ((r = ign_seccomp_apply(vm->cfg.seccomp, kind, &err)) < 0)
+		vm_stop_failed(vm, &err);
+	return r;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -346,6 +363,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (thread_begin(vm, IGN_THREAD_VCPU, c->index) < 0)
+		return NULL;
 
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
 		if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
@@ -382,6 +401,8 @@ static void *console_thread(void *arg)
 	};
 	uint8_t buf[SERIAL_FIFO_LEN];
 
+	if (thread_begin(vm, IGN_THREAD_CONSOLE, 0) < 0)
+		return NULL;
 	for (;;) {
 		int nfds = p[1].fd >= 0 ? 2 : 1;
 		if (poll(p, nfds, -1) < 0 && errno != EINTR)
@@ -683,7 +704,8 @@ static void *io_thread(void *arg)
 {
 	struct ign_vm *vm = arg;
 
-	evloop_run(vm->loop, vm->stop_pipe[0]);
+	if (thread_begin(vm, IGN_THREAD_IO, 0) == 0)
+		evloop_run(vm->loop, vm->stop_pipe[0]);
 	return NULL;
 }
 
@@ -800,6 +822,10 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 			vm_stop_failed(vm, &e);
 		}
 	}
+	/* the others run with their own filters: now this thread's (none of theirs) */
+	struct ign_err se;
+	if (ign_seccomp_apply(vm->cfg.seccomp, IGN_THREAD_CONTROL, &se) < 0)
+		vm_stop_failed(vm, &se);
 	if (vm->cfg.boot_timer && vm->cfg.restore_from)
 		fprintf(stderr, "ign-vmm: restored ms=%.2f (vCPUs running)\n",
 			(now_ns() - vm->t0_ns) / 1e6);

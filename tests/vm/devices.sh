@@ -52,7 +52,9 @@ privs_of() {  # privs_of NAME ign-vmm-args...: NAME.status, NAME.out
 	exec 9>"$T/$pname.fifo"
 	i=0
 	while ! grep -q IGN_READY "$T/$pname.out" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-	proc_status "$pname" "$(pgrep -P "$tpid" -x ign-vmm)"
+	vpid=$(pgrep -P "$tpid" -x ign-vmm)
+	proc_status "$pname" "$vpid"
+	threads_seccomp "$pname" "$vpid"
 	echo bye >&9
 	exec 9>&-
 	wait "$tpid"
@@ -62,12 +64,14 @@ privs_of pv
 for f in CapInh CapPrm CapEff CapBnd CapAmb; do want_field pv $f 0000000000000000; done
 want_field pv NoNewPrivs 1
 want_out pv "IGN_ECHO bye"
+# each thread under its own kind's seccomp filter, one each (docs/security.md)
+for t in ign-vmm vcpu0 io console; do want_thread pv "$t"; done
 mkdir -p "$T/pvshare"
 privs_of pvs --share "t=$T/pvshare"
 for f in CapPrm CapEff CapBnd; do want_field pvs $f 000000000000001f; done
 want_field pvs NoNewPrivs 1
 cat "$T/pvs.out" >>"$T/pv.out"
-check privs "no capabilities and no_new_privs once the devices are open; with a 9p share, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID" pv
+check privs "no capabilities and no_new_privs once the devices are open; with a 9p share, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID; every thread (main, vcpu0, io, console) in seccomp filter mode with one filter of its own" pv
 
 case_begin poweroff
 vm poweroff --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --vcpus 2 \

@@ -51,6 +51,17 @@ proc_status() { grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' "/proc/$2/stat
 want_field() {  # want_field NAME FIELD VALUE: a line of NAME.status
 	grep -q "^$2:[[:space:]]*$3\$" "$T/$1.status" || bad="$bad $1: $2 is not $3 ($(grep "^$2:" "$T/$1.status"));"
 }
+# threads_seccomp NAME PID: "COMM MODE FILTERS" per thread of PID, in NAME.threads,
+# FILTERS counted beyond the test shell's own (a container's runtime may add one)
+threads_seccomp() {
+	own=$(awk '/^Seccomp_filters:/ {print $2}' /proc/self/status)
+	for t in /proc/$2/task/*; do
+		echo "$(cat "$t/comm") $(awk -v own="${own:-0}" '/^Seccomp:/ {m=$2} /^Seccomp_filters:/ {f=$2 - own} END {print m, f}' "$t/status")"
+	done >"$T/$1.threads" 2>&1
+}
+want_thread() {  # want_thread NAME COMM: a thread COMM with filter mode 2 and 1 filter
+	grep -qx "$2 2 1" "$T/$1.threads" || bad="$bad $1: thread $2 is not under exactly one seccomp filter ($(tr '\n' ',' <"$T/$1.threads"));"
+}
 want_out() { grep -q -- "$2" "$T/$1.out" || bad="$bad no '$2' in output;"; }
 
 hello() { vm "$@" --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --cmdline "$BASE"; }

@@ -21,6 +21,20 @@ enum ign_xsave_mode {
 	IGN_XSAVE_HIDE,  /* hide XSAVE/AVX/PKU: the guest uses FXSAVE */
 };
 
+/* What a thread may call (vmm/seccomp.c, docs/security.md). */
+enum ign_seccomp_mode {
+	IGN_SECCOMP_ENFORCE,  /* a call outside the thread's allowlist ends the process */
+	IGN_SECCOMP_LOG,      /* such calls run, and the kernel logs them (finding missing ones) */
+	IGN_SECCOMP_OFF,
+};
+
+enum ign_thread_kind {
+	IGN_THREAD_VCPU, IGN_THREAD_IO, IGN_THREAD_CONSOLE,
+	IGN_THREAD_CONTROL,   /* the thread that runs ign_vm_run: snapshots, reset, teardown */
+	IGN_THREAD_SHIM,      /* ign-shim's main thread */
+	IGN_THREAD_KINDS,
+};
+
 #define IGN_VM_MAX_DISKS 8
 
 struct ign_vm_disk {
@@ -83,6 +97,8 @@ struct ign_vm_config {
 	/* reset_at_marker: at the first boot marker, ign_vm_reset() instead (tests). */
 	int reset_at_marker;
 	const char *restore_from;
+	/* each VM thread loads its kind's allowlist as it starts; ign_vm_run's caller too */
+	enum ign_seccomp_mode seccomp;
 };
 
 struct ign_vm;
@@ -95,6 +111,16 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
  * threads, started by ign_vm_run, inherit what is left.
  */
 int ign_vm_drop_privileges(const struct ign_vm_config *cfg, struct ign_err *err);
+/*
+ * Loads the calling thread's seccomp allowlist for its kind; nothing with
+ * IGN_SECCOMP_OFF. A thread started afterwards inherits it on top of its own.
+ */
+int ign_seccomp_apply(enum ign_seccomp_mode mode, enum ign_thread_kind kind, struct ign_err *err);
+/* The mode IGN_SECCOMP names: enforce (also when unset), log or off. */
+int ign_seccomp_mode_from_env(enum ign_seccomp_mode *out, struct ign_err *err);
+const char *ign_thread_kind_name(enum ign_thread_kind kind);
+/* Where a refused call is reported (default stderr), before the process ends. */
+void ign_seccomp_report_fd(int fd);
 /*
  * Runs the guest until it ends. *status: the byte the guest wrote to the exit
  * port, or 0 when it reset (reboot) or powered off. Returns <0 on a VMM failure
