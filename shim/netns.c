@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ign/cleanup.h"
@@ -133,7 +134,28 @@ int ign_netns_find(struct ign_netif *nif, struct ign_err *err)
 	return 0;
 }
 
-/* ingress qdisc on ifindex, and a matchall filter that redirects everything to egress of `to`. */
+/* Removes ifindex's ingress qdisc, and so its filters; 0 also when there was none. */
+static int clear_ingress(struct nl_sock *s, int ifindex)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int r;
+
+	if (!q)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_kind(TC_CAST(q), "ingress");
+	r = rtnl_qdisc_delete(s, q);
+	rtnl_qdisc_put(q);
+	return r == -NLE_OBJ_NOTFOUND || r == -NLE_INVAL ? 0 : r;
+}
+
+/*
+ * ingress qdisc on ifindex, and a matchall filter that redirects everything
+ * to egress of `to`. A qdisc left by an earlier VM in this namespace (its
+ * shim killed) goes first: its filter would still catch every frame.
+ */
 static int redirect(struct nl_sock *s, int ifindex, int to, const char *what, struct ign_err *err)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
@@ -145,6 +167,7 @@ static int redirect(struct nl_sock *s, int ifindex, int to, const char *what, st
 		ign_err_set(err, ENOMEM, "tc for %s", what);
 		goto out;
 	}
+	clear_ingress(s, ifindex);
 	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
 	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
@@ -201,4 +224,27 @@ int ign_netns_redirect(const struct ign_netif *nif, const char *tap, struct ign_
 	    (r = redirect(s, tapidx, nif->ifindex, tap, err)) < 0)
 		return r;
 	return 0;
+}
+
+int ign_netns_clear(const char *path, struct ign_err *err)
+{
+	struct ign_netif nif;
+	int status, r;
+
+	/* in a child: the caller stays in its own namespace */
+	pid_t pid = fork();
+	if (pid < 0)
+		return ign_err_set(err, errno, "fork");
+	if (pid == 0) {
+		cleanup_nlsock struct nl_sock *s = NULL;
+		if (ign_netns_enter(path, NULL) < 0 || ign_netns_find(&nif, NULL) < 0 ||
+		    nl_open(&s, NULL) < 0)
+			_exit(1);
+		_exit(nif.ifindex && clear_ingress(s, nif.ifindex) < 0 ? 2 : 0);
+	}
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) == 2)
+		return ign_err_setx(err, EIO, "network namespace `%s`: remove the tc redirect", path);
+	return 0;  /* a namespace already gone has nothing left to clear */
 }

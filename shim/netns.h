@@ -31,7 +31,16 @@ struct ign_netif {
 int ign_netns_enter(const char *path, struct ign_err *err);
 /* The first Ethernet interface of the current namespace other than taps named ign*. */
 int ign_netns_find(struct ign_netif *nif, struct ign_err *err);
-/* Brings tap up with the interface's MTU and redirects each one's ingress to the other. */
+/*
+ * Brings tap up with the interface's MTU and redirects each one's ingress to
+ * the other, replacing what an earlier VM in the namespace left.
+ */
 int ign_netns_redirect(const struct ign_netif *nif, const char *tap, struct ign_err *err);
+/*
+ * Removes the interface's redirect in the namespace at path (the tap's goes
+ * with the tap): `delete` calls it, since a killed shim cannot. Runs in a
+ * child process, so the caller's namespace does not change.
+ */
+int ign_netns_clear(const char *path, struct ign_err *err);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * delete [--force] ID: a stopped or created container goes; a running one
  * only with --force (its shim, and so its VM, is killed first). Then the
- * poststop hooks. A damaged state directory goes with --force.
+ * poststop hooks. A damaged state directory goes with --force, and with
+ * it the shim found listening on its control socket.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "ctl.h"
+#include "netns.h"
 
 int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
 {
@@ -27,23 +30,31 @@ int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
 		return ign_err_setx(err, EINVAL, "delete: want exactly one container id");
 	if ((r = container_load(g, argv[optind], &c, err)) < 0) {
 		struct stat sb;
-		if (r != -ENOENT && force && c.dir[0] && stat(c.dir, &sb) == 0)
-			return container_remove(c.dir, err);
-		return r;
+		if (r == -ENOENT || !force || !c.dir[0] || stat(c.dir, &sb) < 0)
+			return r;
+		/* state.json is unreadable: a shim still listening there goes first */
+		int pid = ign_ctl_peer_pid(c.dir);
+		if (pid > 0)
+			shim_kill_wait(&(struct ign_state){ .pid = pid,
+							     .pid_start = ign_proc_start_time(pid) });
+		return container_remove(c.dir, err);
 	}
 	if ((r = ign_state_allows(&c.st, force ? IGN_OP_DELETE_FORCE : IGN_OP_DELETE, err)) < 0)
 		goto out;
 	shim_kill_wait(&c.st);
-	if ((r = container_remove(c.dir, err)) < 0)
-		goto out;
 	struct ign_oci_config cfg;
-	if (ign_oci_load(c.st.bundle, &cfg, NULL) == 0) {
-		struct ign_err herr = { 0 };
+	int have_cfg = ign_oci_load(c.st.bundle, &cfg, NULL) == 0;
+	struct ign_err werr = { 0 };
+	/* a shim that was killed left its tc redirect on the caller's interface */
+	if (have_cfg && cfg.netns && ign_netns_clear(cfg.netns, &werr) < 0)
+		fprintf(stderr, "ign-runtime: warning: %s\n", werr.msg);
+	if ((r = container_remove(c.dir, err)) == 0 && have_cfg) {
 		c.st.status = IGN_STOPPED;
-		if (hooks_run(&cfg, IGN_HOOK_POSTSTOP, &c.st, &herr) < 0)
-			fprintf(stderr, "ign-runtime: warning: %s\n", herr.msg);
-		ign_oci_free(&cfg);
+		if (hooks_run(&cfg, IGN_HOOK_POSTSTOP, &c.st, &werr) < 0)
+			fprintf(stderr, "ign-runtime: warning: %s\n", werr.msg);
 	}
+	if (have_cfg)
+		ign_oci_free(&cfg);
 out:
 	container_free(&c);
 	return r;

@@ -15,5 +15,11 @@
 #define IGN_VSOCK_SOCK "vsock.sock"
 
 int ign_ctl_call(const char *dir, const char *type, int sig, int all, struct ign_err *err);
+/*
+ * The pid of the shim listening on dir's control socket (SO_PEERCRED: the
+ * process that is listening now, whatever state.json says), or -errno when
+ * none answers.
+ */
+int ign_ctl_peer_pid(const char *dir);
 
 #endif
