@@ -198,6 +198,26 @@ static int setup_guest(int mount_root, struct ign_err *err)
 	return r < 0 ? ign_err_wrap(err, "guest setup") : 0;
 }
 
+/* process.terminal: a host pty whose master goes to the caller's console socket. */
+static int open_console(struct ign_err *err)
+{
+	const struct ign_json *size = ign_json_member(s.cfg.process, "consoleSize");
+	int64_t rows = 0, cols = 0;
+	int r;
+
+	ign_json_int64(ign_json_member(size, "height"), "", &rows, NULL);
+	ign_json_int64(ign_json_member(size, "width"), "", &cols, NULL);
+	if (!s.o.console_socket)
+		return ign_err_setx(err, EINVAL, "process.terminal is set but there is no "
+				    "--console-socket to send the terminal to");
+	if ((r = ign_console_open(s.o.console_socket, rows, cols, &s.slave, err)) < 0)
+		return r;
+	/* The slave as our controlling terminal: resizes by the caller arrive as SIGWINCH. */
+	setsid();
+	ioctl(s.slave, TIOCSCTTY, 0);
+	return 0;
+}
+
 static int setup(struct ign_err *err)
 {
 	struct ign_netif nif = { 0 };
@@ -266,8 +286,17 @@ static int setup(struct ign_err *err)
 					   "NAME` has the next create build it anew)", base) : r;
 	if (nif.ifindex && (r = ign_netns_redirect(&nif, TAP_NAME, err)) < 0)
 		return r;
-	/* all set up on the host: from here on, the VMM's privileges (docs/security.md) */
-	if ((r = ign_vm_drop_privileges(&vc, err)) < 0)
+	if (s.cfg.terminal && (r = open_console(err)) < 0)
+		return r;
+	/*
+	 * All set up on the host: from here on, the VMM's mount namespace with
+	 * only the state directory in it, and its privileges (docs/security.md).
+	 */
+	const char *keep[] = { s.dir };
+	char jail[PATH_MAX + 8];
+	snprintf(jail, sizeof(jail), "%s/jail", s.dir);
+	if ((r = ign_vm_jail(jail, keep, 1, err)) < 0 ||
+	    (r = ign_vm_drop_privileges(&vc, err)) < 0)
 		return r;
 	if ((s.vm_done_fd = eventfd(0, EFD_CLOEXEC)) < 0)
 		return ign_err_set(err, errno, "eventfd");
@@ -283,20 +312,6 @@ static int setup(struct ign_err *err)
 		return r;
 	if ((r = ign_proc_spawn(&s.agent, "main", s.cfg.terminal, spawn, &s.main, err)) < 0)
 		return r;
-	if (s.cfg.terminal) {
-		const struct ign_json *size = ign_json_member(s.cfg.process, "consoleSize");
-		int64_t rows = 0, cols = 0;
-		ign_json_int64(ign_json_member(size, "height"), "", &rows, NULL);
-		ign_json_int64(ign_json_member(size, "width"), "", &cols, NULL);
-		if (!s.o.console_socket)
-			return ign_err_setx(err, EINVAL, "process.terminal is set but there is no "
-					    "--console-socket to send the terminal to");
-		if ((r = ign_console_open(s.o.console_socket, rows, cols, &s.slave, err)) < 0)
-			return r;
-		/* The slave as our controlling terminal: resizes by the caller arrive as SIGWINCH. */
-		setsid();
-		ioctl(s.slave, TIOCSCTTY, 0);
-	}
 	return 0;
 }
 
@@ -487,7 +502,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ign-shim: %s\n", err.msg);
 		return 125;
 	}
-	snprintf(s.dir, sizeof(s.dir), "%s", s.o.dir);
+	/* absolute: the jail binds it at its own path (a relative --root gives a relative dir) */
+	if (!realpath(s.o.dir, s.dir))
+		snprintf(s.dir, sizeof(s.dir), "%s", s.o.dir);
 	/* Our own messages never go to stderr: that is the workload's. */
 	log = fopen(s.o.log ? s.o.log : "/dev/null", "ae");
 	if (log)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,10 @@ static void usage(FILE *f)
 		"      --resave DIR     with --restore: save the restored VM at once as a full\n"
 		"                       snapshot in DIR and end, the guest never run (flattens a\n"
 		"                       diff chain; the state round trip the tests compare)\n"
+		"      --jail DIR       once the devices are open, run in an own mount namespace\n"
+		"                       whose root is an empty tmpfs on DIR with only /proc and\n"
+		"                       the directories of --vsock, --snapshot-at-marker and\n"
+		"                       --restore (absolute paths) in it\n"
 		"      --boot-timer     report time and VMM memory when the guest writes the\n"
 		"                       boot marker (123 to port 0x3f0)\n"
 		"      --no-acpi        no ACPI tables, only the MP table (for kernels without\n"
@@ -184,7 +189,7 @@ static int parse_net(char *arg, struct ign_vm_config *vm, struct ign_err *err)
 
 enum { OPT_XSAVE = 256, OPT_BOOT_TIMER, OPT_NO_ACPI, OPT_DISK, OPT_RNG, OPT_VSOCK, OPT_NET,
        OPT_SHARE, OPT_SNAP_MARKER, OPT_RESTORE, OPT_DIFF, OPT_RESET_MARKER,
-       OPT_RESAVE };
+       OPT_RESAVE, OPT_JAIL };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -202,6 +207,7 @@ static const struct option long_opts[] = {
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "resave", required_argument, NULL, OPT_RESAVE },
+	{ "jail", required_argument, NULL, OPT_JAIL },
 	{ "reset-at-marker", no_argument, NULL, OPT_RESET_MARKER },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
@@ -217,6 +223,7 @@ struct cli {
 	const char *base_cmdline;
 	const char *append;
 	const char *resave;  /* --resave DIR */
+	const char *jail;    /* --jail DIR */
 	int debug;
 };
 
@@ -254,6 +261,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 		case OPT_DIFF: cli->vm.snapshot_diff = 1; break;
 		case OPT_RESET_MARKER: cli->vm.reset_at_marker = 1; break;
 		case OPT_RESAVE: cli->resave = optarg; break;
+		case OPT_JAIL: cli->jail = optarg; break;
 		case OPT_SHARE:
 			if ((r = parse_share(optarg, &cli->vm, err)) < 0)
 				return r;
@@ -308,6 +316,42 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct ign_err *er
 	return 1;
 }
 
+/* The parent directory of absolute path p, in buf; NULL for no path. */
+static const char *parent_of(const char *p, char *buf, size_t len, struct ign_err *err)
+{
+	if (!p)
+		return NULL;
+	if (p[0] != '/') {
+		ign_err_setx(err, EINVAL, "--jail: `%s` must be an absolute path", p);
+		return NULL;
+	}
+	snprintf(buf, len, "%s", p);
+	char *slash = strrchr(buf, '/');
+	if (slash == buf)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	return buf;
+}
+
+/* --jail: what the VM still opens by name once it runs (vmm/jail.c). */
+static int enter_jail(const struct cli *cli, struct ign_err *err)
+{
+	char vsock[PATH_MAX], snap[PATH_MAX];
+	const struct ign_vm_config *vm = &cli->vm;
+	const char *keep[3] = {
+		parent_of(vm->vsock_path, vsock, sizeof(vsock), err),  /* guest-made connections */
+		parent_of(vm->snapshot_at_marker, snap, sizeof(snap), err),
+		vm->restore_from,  /* a diff snapshot names it, a reset reads it again */
+	};
+
+	if ((vm->vsock_path && !keep[0]) || (vm->snapshot_at_marker && !keep[1]))
+		return -EINVAL;
+	if (keep[2] && keep[2][0] != '/')
+		return ign_err_setx(err, EINVAL, "--jail: `%s` must be an absolute path", keep[2]);
+	return ign_vm_jail(cli->jail, keep, 3, err);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {
@@ -342,7 +386,8 @@ int main(int argc, char **argv)
 	r = ign_vm_create(&cli.vm, &vm, &err);
 	if (r == 0 && cli.resave)  /* saved at once: the guest never runs */
 		r = ign_vm_snapshot(vm, cli.resave, &err);
-	else if (r == 0 && (r = ign_vm_drop_privileges(&cli.vm, &err)) == 0)
+	else if (r == 0 && (!cli.jail || (r = enter_jail(&cli, &err)) == 0) &&
+		 (r = ign_vm_drop_privileges(&cli.vm, &err)) == 0)
 		r = ign_vm_run(vm, &status, &err);
 	if (r < 0) {
 		fprintf(stderr, "ign-vmm: %s\n", err.msg);

@@ -55,6 +55,8 @@ privs_of() {  # privs_of NAME ign-vmm-args...: NAME.status, NAME.out
 	vpid=$(pgrep -P "$tpid" -x ign-vmm)
 	proc_status "$pname" "$vpid"
 	threads_seccomp "$pname" "$vpid"
+	ls -A "/proc/$vpid/root/" >"$T/$pname.root" 2>&1
+	ls -A "/proc/$vpid/root$T/$pname/" >"$T/$pname.rootdir" 2>&1  # (a jailed VMM's view of $T/NAME)
 	echo bye >&9
 	exec 9>&-
 	wait "$tpid"
@@ -71,7 +73,18 @@ privs_of pvs --share "t=$T/pvshare"
 for f in CapPrm CapEff CapBnd; do want_field pvs $f 000000000000001f; done
 want_field pvs NoNewPrivs 1
 cat "$T/pvs.out" >>"$T/pv.out"
-check privs "no capabilities and no_new_privs once the devices are open; with a 9p share, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID; every thread (main, vcpu0, io, console) in seccomp filter mode with one filter of its own" pv
+# --jail: the VMM's root is an empty tmpfs with /proc and its vsock socket's
+# directory, where it sees its socket; the guest still runs
+mkdir -p "$T/pvj"
+privs_of pvj --jail "$T/pvj/jail" --vsock "$T/pvj/v.sock"
+want_out pvj "IGN_ECHO bye"
+top=$(echo "$T" | cut -d/ -f2)
+[ "$(sort "$T/pvj.root" | tr '\n' ' ')" = "$(printf '%s\n' proc "$top" | sort | tr '\n' ' ')" ] ||
+	bad="$bad the jailed VMM's root holds $(tr '\n' ' ' <"$T/pvj.root"), want proc and $top;"
+grep -qx v.sock "$T/pvj.rootdir" || bad="$bad the jailed VMM does not see its vsock socket ($(cat "$T/pvj.rootdir"));"
+for f in CapEff CapBnd; do want_field pvj $f 0000000000000000; done
+cat "$T/pvj.out" >>"$T/pv.out"
+check privs "no capabilities and no_new_privs once the devices are open; with a 9p share, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID; every thread (main, vcpu0, io, console) in seccomp filter mode with one filter of its own; --jail leaves only /proc and the vsock directory in view" pv
 
 case_begin poweroff
 vm poweroff --kernel "$D/vmlinux" --initrd "$D/hello.cpio.gz" --vcpus 2 \

@@ -112,6 +112,14 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
  */
 int ign_vm_drop_privileges(const struct ign_vm_config *cfg, struct ign_err *err);
 /*
+ * After ign_vm_create, before ign_vm_drop_privileges (it needs CAP_SYS_ADMIN),
+ * with no other thread yet: moves the process into its own mount namespace
+ * whose root is an empty read-only tmpfs mounted on dir (made if missing),
+ * with /proc and only the directories in keep (absolute; NULL entries
+ * skipped) bound at their own paths (vmm/jail.c, docs/security.md).
+ */
+int ign_vm_jail(const char *dir, const char *const *keep, unsigned nkeep, struct ign_err *err);
+/*
  * Loads the calling thread's seccomp allowlist for its kind; nothing with
  * IGN_SECCOMP_OFF. A thread started afterwards inherits it on top of its own.
  */
