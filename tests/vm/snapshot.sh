@@ -94,6 +94,15 @@ if [ -s "$SNAP/state" ]; then
 	want_rc b_exists 1; want_out b_exists "already exists: snapshots are never overwritten"
 	[ "$(sha256sum <"$SNAP/memory")" = "$sum0" ] || bad="$bad the snapshot changed;"
 	ls -d "$SNAP".tmp-* >/dev/null 2>&1 && bad="$bad a temporary snapshot directory was left;"
+	# the temporary directory of a writer killed mid-write goes with the next
+	# snapshot of that name; one whose writer lives (this shell) stays
+	mkdir -p "$T/snapk.tmp-999999" "$T/snapk.tmp-$$" && : >"$T/snapk.tmp-999999/memory"
+	hello b_dead --mem 128 --snapshot-at-marker "$T/snapk" --append "ign.test=hello"
+	want_rc b_dead 0
+	[ -e "$T/snapk.tmp-999999" ] && bad="$bad a dead writer's temporary directory was left;"
+	[ -d "$T/snapk.tmp-$$" ] || bad="$bad a live writer's temporary directory was removed;"
+	[ -s "$T/snapk/state" ] || bad="$bad no snapshot beside the leftovers;"
+	rm -rf "$T/snapk.tmp-$$"
 	# a full disk while writing: a clear error, the VM ends, nothing is left behind
 	mkdir -p "$T/full" && mount -t tmpfs -o size=2m ignfull "$T/full"
 	hello b_full --mem 128 --snapshot-at-marker "$T/full/snap" --append "ign.test=hello"
@@ -106,7 +115,7 @@ else
 	bad="no snapshot to damage: snap_count did not make one;"; : >"$T/b_none.out"
 fi
 cat "$T"/b_*.out >"$T/b_all.out"
-check snap_bad "a snapshot restored with other memory, vCPUs or devices, truncated or corrupted state, a short or missing memory file, an existing target, a full disk while saving: each a clear error, nothing left behind; the snapshot still restores" b_all
+check snap_bad "a snapshot restored with other memory, vCPUs or devices, truncated or corrupted state, a short or missing memory file, an existing target, a dead writer's leftover (removed, a live one kept), a full disk while saving: each a clear error, nothing left behind; the snapshot still restores" b_all
 
 case_begin snap_100
 # The hello guest saved at its marker, just before it exits with 7: each

@@ -2,6 +2,7 @@
 #include "snapshot.h"
 
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -254,6 +255,40 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
+/*
+ * The temporary directories (DIR.tmp-PID) of snapshots of dir whose writer
+ * died before its rename (killed mid-write): a pid with no /proc entry left
+ * them, and nobody finishes them now.
+ */
+static void remove_dead_tmps(const char *dir)
+{
+	char parent[PATH_MAX], prefix[PATH_MAX], p[PATH_MAX * 2];
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	char *slash = strrchr(parent, '/');
+	const char *base = slash ? slash + 1 : parent;
+	if ((size_t)snprintf(prefix, sizeof(prefix), "%.4000s.tmp-", base) >= sizeof(prefix))
+		return;
+	if (slash)
+		*slash = 0;
+	if (access("/proc/self", F_OK) < 0)
+		return;  /* no /proc: no telling the dead from the living */
+	DIR *d = opendir(slash ? (parent[0] ? parent : "/") : ".");
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char *end;
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		long pid = strtol(e->d_name + strlen(prefix), &end, 10);
+		snprintf(p, sizeof(p), "/proc/%ld", pid);
+		if (*end || pid <= 0 || pid == getpid() || access(p, F_OK) == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", slash ? (parent[0] ? parent : "") : ".", e->d_name);
+		remove_tree(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void sync_dir(const char *dir)
 {
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -288,6 +323,7 @@ int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err)
 		if (!vm->vcpu[i].saved && !(vm->vcpu[i].saved = calloc(1, sizeof(struct x86_vcpu_state))))
 			return ign_err_set(err, ENOMEM, "vCPU state");
 	remove_tree(tmp);  /* a leftover of a snapshot this pid never finished */
+	remove_dead_tmps(dir);
 	if (mkdir(tmp, 0700) < 0)
 		return ign_err_set(err, errno, "snapshot directory `%s`", tmp);
 
