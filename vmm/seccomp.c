@@ -23,7 +23,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ign/cleanup.h"
 #include "ign/vmm.h"
 
 /* Groups of calls; a kind is the union of some. */
@@ -77,6 +76,18 @@ static const int file_calls[] = {
 };
 static const int serve_calls[] = { SCMP_SYS(bind), SCMP_SYS(listen) };
 static const int tty_calls[] = { SCMP_SYS(setsid), SCMP_SYS(signalfd4) };
+
+#define CALLS(a) a, sizeof(a) / sizeof(a[0])
+static const struct {
+	unsigned group;
+	const int *calls;
+	size_t n;
+} group_calls[] = {
+	{ G_BASE, CALLS(base_calls) }, { G_EVENTS, CALLS(event_calls) },
+	{ G_DISK, CALLS(disk_calls) }, { G_SOCK, CALLS(sock_calls) },
+	{ G_FILES, CALLS(file_calls) }, { G_SERVE, CALLS(serve_calls) },
+	{ G_TTY, CALLS(tty_calls) },
+};
 
 static const struct {
 	const char *name;
@@ -154,18 +165,6 @@ int ign_seccomp_mode_from_env(enum ign_seccomp_mode *out, struct ign_err *err)
 	return 0;
 }
 
-static int allow(scmp_filter_ctx ctx, const int *calls, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-#define ALLOW(ctx, calls) allow(ctx, calls, sizeof(calls) / sizeof(calls[0]))
-
 /* The calls with arguments checked: no executable memory, AF_UNIX only, ioctls by type. */
 static int allow_checked(scmp_filter_ctx ctx, unsigned groups)
 {
@@ -218,20 +217,9 @@ int ign_seccomp_apply(enum ign_seccomp_mode mode, enum ign_thread_kind kind, str
 	unsigned g = kinds[kind].groups;
 	int r = ctx ? 0 : -ENOMEM;
 
-	if (r == 0 && (g & G_BASE))
-		r = ALLOW(ctx, base_calls);
-	if (r == 0 && (g & G_EVENTS))
-		r = ALLOW(ctx, event_calls);
-	if (r == 0 && (g & G_DISK))
-		r = ALLOW(ctx, disk_calls);
-	if (r == 0 && (g & G_SOCK))
-		r = ALLOW(ctx, sock_calls);
-	if (r == 0 && (g & G_FILES))
-		r = ALLOW(ctx, file_calls);
-	if (r == 0 && (g & G_SERVE))
-		r = ALLOW(ctx, serve_calls);
-	if (r == 0 && (g & G_TTY))
-		r = ALLOW(ctx, tty_calls);
+	for (size_t i = 0; r == 0 && i < sizeof(group_calls) / sizeof(group_calls[0]); i++)
+		for (size_t j = 0; r == 0 && (g & group_calls[i].group) && j < group_calls[i].n; j++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, group_calls[i].calls[j], 0);
 	if (r == 0)
 		r = allow_checked(ctx, g);
 	if (r == 0)

@@ -25,11 +25,6 @@ static uint8_t *ram;
 static struct guest_mem mem;
 static char disk[] = "/tmp/ign-fuzz-disk-XXXXXX";
 
-static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
-{
-	virtio_mmio_access(d, off, 1, (uint8_t *)&v, 4);
-}
-
 static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,27 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  : virtio_blk_create(disk, kind == 0, &mem, &d, &err);
 	if (r < 0)
 		abort();
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK);
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_NUM, qsize);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, desc);
-	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, avail);
-	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, used);
-	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	fuzz_bring_up(d, qsize, desc, avail, used);
+	fuzz_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	/* The guest moves its avail index arbitrarily and kicks again. */
 	if (d->vq[0].avail) {
 		__atomic_store_n(&d->vq[0].avail->idx, kick2, __ATOMIC_RELEASE);
-		wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		fuzz_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 7);  /* a queue that does not exist */
+	fuzz_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 7);  /* a queue that does not exist */
 	d->ops->destroy(d);
 	return 0;
 }

@@ -17,11 +17,6 @@
 
 #define RAM_SIZE (64u << 10)
 
-static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
-{
-	virtio_mmio_access(d, off, 1, (uint8_t *)&v, 4);
-}
-
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -49,20 +44,8 @@ int main(int argc, char **argv)
 	put_le(ram + 0x402, 1, 2);
 	if (virtio_blk_create(disk, 0, &mem, &d, &err) < 0)
 		return fprintf(stderr, "%s\n", err.msg), 1;
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK);
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_NUM, 16);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, 0x400);
-	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, 0x800);
-	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	fuzz_bring_up(d, 16, 0, 0x400, 0x800);
+	fuzz_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	if (virtio_dev_save(d, &dev, &err) < 0)
 		return fprintf(stderr, "%s\n", err.msg), 1;
 	snprintf(path, sizeof(path), "%s/blk-device", argv[1]);
