@@ -207,8 +207,9 @@ int ign_agent_attach(struct ign_agent *a, const char *id, const char *stream, in
 	cleanup_close int fd = -1;
 	int r;
 
-	if ((r = ign_vsock_connect(a->vsock, IGN_AGENT_PORT, a->io_timeout_ms, &fd, err)) < 0)
-		return r;
+	/* ign-init listens already; a guest slowed down (a loaded host) gets a few tries */
+	if ((r = ign_vsock_connect(a->vsock, IGN_AGENT_PORT, 3 * a->io_timeout_ms, &fd, err)) < 0)
+		return ign_err_wrap(err, "attach %s", stream);
 	struct ign_jgen *g = ign_jgen_new();
 	ign_jgen_map_open(g);
 	ign_jgen_string(g, "type");

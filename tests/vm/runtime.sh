@@ -44,6 +44,13 @@ kill -0 "$pid" 2>/dev/null || bad="$bad pid $pid is not alive after create;"
 # the shim keeps no capability once the VM is set up (docs/security.md)
 proc_status lc "$pid"
 want_field lc CapEff 0000000000000000; want_field lc CapBnd 0000000000000000; want_field lc NoNewPrivs 1
+# and each of its threads runs under its own seccomp filter
+threads_seccomp lc "$pid"
+for t in ign-shim vm vcpu0 io console; do want_thread lc "$t"; done
+# in its own mount namespace: /proc and the state root's top directory, no /etc
+[ "$(ls -A "/proc/$pid/root/" | sort | tr '\n' ' ')" = "$(printf '%s\n' proc "$(echo "$ROOT" | cut -d/ -f2)" | sort | tr '\n' ' ')" ] ||
+	bad="$bad the shim's root holds $(ls -A "/proc/$pid/root/" | tr '\n' ' ');"
+[ -e "/proc/$pid/root$ROOT/lc/state.json" ] || bad="$bad the shim does not see its state directory;"
 grep -q started "$T/lc.out" && bad="$bad the process ran before start;"
 rt start lc || bad="$bad start failed;"
 want_status lc running
@@ -267,3 +274,214 @@ rt run --bundle "$T/rnd" rnd3 </dev/null >"$T/rnd3.out" 2>&1 || bad="$bad run af
 	bad="$bad the base was not built again;"
 [ -n "$bad" ] && cat "$T/rnd1.out" "$T/rnd2.out" "$T/same1.out" "$T/same2.out" >>"$T/wb.out"
 check rt_warm "warm bases: one per profile; each clone reads its own random bytes and has the host's time (its base is minutes old); same output and status as a cold boot; bases list, drop, rebuild" wb
+
+# Faults (docs/runtime.md, "When things break"): SIGKILL of the shim (which
+# holds the VM) after create, after start and during an exec; ign-runtime
+# killed in the middle of a create; a state entry damaged by hand. Each time
+# `state` tells the truth, `delete` leaves nothing, and other containers
+# are not disturbed. Counted in $faults for the figures line.
+case_begin rt_faults
+faults=0
+shim_of() { cat "$ROOT/$1/shim.pid" 2>/dev/null || rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'; }
+gone_after_delete() {  # gone_after_delete ID PID: delete works and leaves no state or process
+	rt delete "$1" 2>"$T/fa.err" || bad="$bad delete $1 after the fault: $(cat "$T/fa.err");"
+	[ -e "$ROOT/$1" ] && bad="$bad $1's state directory left;"
+	kill -0 "$2" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$2/stat 2>/dev/null)" != Z ] && bad="$bad $1's shim $2 still runs;"
+	pgrep -f "$ROOT/$1" >/dev/null && bad="$bad a process still names $ROOT/$1: $(pgrep -af "$ROOT/$1");"
+}
+bundle fa 'c["process"]["args"] = ["sleep", "1000"]'
+# a bystander that must live through all of it
+rt create --bundle "$T/fa" fby </dev/null >/dev/null 2>&1 && rt start fby || bad="$bad bystander create/start failed;"
+for point in created running exec; do
+	rt create --bundle "$T/fa" "f$point" </dev/null >/dev/null 2>&1 || bad="$bad create f$point failed;"
+	pid=$(rt state "f$point" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	[ "$point" = created ] || rt start "f$point" || bad="$bad start f$point failed;"
+	if [ "$point" = exec ]; then
+		rt exec "f$point" sleep 1000 >/dev/null 2>&1 &
+		epid=$!
+		sleep 1
+	fi
+	kill -9 "$pid"
+	faults=$((faults + 1))
+	i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	want_status "f$point" stopped
+	if [ "$point" = exec ]; then
+		i=0; while kill -0 "$epid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -0 "$epid" 2>/dev/null && bad="$bad exec still waits 10 s after its container's shim died;"
+		wait "$epid" && bad="$bad exec into a container whose shim died exited 0;"
+	fi
+	rt start "f$point" 2>"$T/fa.err" && bad="$bad start of f$point after its shim died succeeded;"
+	gone_after_delete "f$point" "$pid"
+done
+# the shim killed while it builds a new profile's warm base (boot, then the
+# snapshot write): no base of that profile appears, and the next create
+# builds it anew and leaves no build directory
+bundle fbld 'c["process"]["args"] = ["echo", "built"]; c.setdefault("annotations", {})["io.ign.memory_mib"] = "160"'
+nb0=$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+rt create --bundle "$T/fbld" fbld </dev/null >/dev/null 2>&1 &
+i=0; while ! ls -A "$ROOT/.bases" 2>/dev/null | grep -q '^\.build-' && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+bpid=$(pgrep -f "ign-shim --dir $ROOT/fbld" | head -n 1)
+[ -n "$bpid" ] && kill -9 "$bpid" || bad="$bad no shim building a base to kill;"
+faults=$((faults + 1))
+wait
+[ "$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$nb0" ] ||
+	bad="$bad a base appeared from a killed build;"
+rt delete --force fbld 2>/dev/null
+rt run --bundle "$T/fbld" fbld2 </dev/null >"$T/fbld.out" 2>&1 || bad="$bad the build after a killed one failed: $(cat "$T/fbld.out");"
+grep -q built "$T/fbld.out" || bad="$bad no output after the rebuilt base;"
+ls -A "$ROOT/.bases" | grep -q '^\.build-' && bad="$bad a build directory is left: $(ls -A "$ROOT/.bases");"
+# ign-runtime itself killed during create, at several moments: whatever it
+# left is either a created container or stopped, and delete clears it
+for ms in 100 400 1500; do
+	"$RT" --root "$ROOT" create --bundle "$T/fa" fk </dev/null >/dev/null 2>&1 &
+	rpid=$!
+	sleep "$(echo "$ms" | awk '{print $1 / 1000}')"
+	kill -9 "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+	faults=$((faults + 1))
+	s=$(status fk)
+	case $s in gone|created|stopped) ;; *) bad="$bad after ign-runtime was killed at $ms ms, fk is $s;" ;; esac
+	[ "$s" = gone ] || rt delete --force fk 2>"$T/fa.err" || bad="$bad delete of fk ($s, killed at $ms ms): $(cat "$T/fa.err");"
+	[ -e "$ROOT/fk" ] && bad="$bad fk's state directory left (killed at $ms ms);"
+	sleep 0.5
+	pgrep -f "$ROOT/fk" >/dev/null && bad="$bad a process still names fk (killed at $ms ms): $(pgrep -af "$ROOT/fk");"
+done
+# a state entry damaged by hand: named in the error, hidden from list, does
+# not block others, goes with delete --force
+rt create --bundle "$T/fa" fdmg </dev/null >/dev/null 2>&1 || bad="$bad create fdmg failed;"
+dpid=$(rt state fdmg | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+echo '{"ociVersion": "1.0.2", "id": ' >"$ROOT/fdmg/state.json"
+faults=$((faults + 1))
+rt state fdmg >/dev/null 2>"$T/fa.err" && bad="$bad state of a damaged entry succeeded;"
+grep -q "state.json" "$T/fa.err" || bad="$bad the damaged entry's error does not name state.json: $(cat "$T/fa.err");"
+rt list -q >"$T/fa.list" 2>&1 || bad="$bad list failed beside a damaged entry;"
+grep -qx fby "$T/fa.list" || bad="$bad list lost the bystander beside a damaged entry;"
+rt delete fdmg 2>/dev/null && bad="$bad delete of a damaged entry without --force succeeded;"
+rt delete --force fdmg 2>"$T/fa.err" || bad="$bad delete --force of a damaged entry: $(cat "$T/fa.err");"
+[ -e "$ROOT/fdmg" ] && bad="$bad the damaged entry's directory is left;"
+kill -0 "$dpid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$dpid/stat 2>/dev/null)" != Z ] && {
+	bad="$bad the damaged entry's shim $dpid still runs after delete --force;"; kill -9 "$dpid"; }
+want_status fby running
+rt kill fby KILL && wait_status fby stopped
+rt delete fby || bad="$bad delete of the bystander failed;"
+[ -z "$(ls "$ROOT")" ] || bad="$bad state root not empty: $(ls "$ROOT");"
+check rt_faults "SIGKILL of the shim after create, after start, during exec, during a warm base build; ign-runtime killed mid-create (100/400/1500 ms); a damaged state.json: state tells the truth, delete leaves nothing, a bystander runs on ($faults faults)" fa
+echo "IGN_FIGURE faults injected: $faults"
+
+# A full disk: the state root (and so the warm bases) and the image cache on
+# small tmpfs mounts. A base or image that does not fit fails the create by
+# name and leaves no part of itself; an existing base stays usable.
+case_begin rt_full
+FR=$T/full-root FC=$T/full-cache
+mkdir -p "$FR" "$FC"
+mount -t tmpfs -o size=8m tmpfs "$FR" && mount -t tmpfs -o size=1m tmpfs "$FC" || bad="$bad tmpfs mounts failed;"
+frt() { IGN_CACHE=$FC timeout -k 10 "$TMO" "$RT" --root "$FR" "$@"; }
+bundle fu 'c["process"]["args"] = ["echo", "fits"]'
+# the image cache (1 MiB) cannot hold the root image
+frt run --bundle "$T/fu" fu1 </dev/null >"$T/fu.out" 2>&1 && bad="$bad a run with a 1 MiB image cache succeeded;"
+want_out fu "image cache .* full\|MiB free"
+[ -z "$(find "$FC" -type f)" ] || bad="$bad the image cache holds $(find "$FC" -type f);"
+mount -o remount,size=64m "$FC"
+# the state root (8 MiB) cannot hold the warm base's memory file
+frt run --bundle "$T/fu" fu2 </dev/null >"$T/fu.out2" 2>&1 && bad="$bad a run whose base cannot fit succeeded;"
+grep -q "No space left\|full" "$T/fu.out2" || bad="$bad no space error: $(head -c 300 "$T/fu.out2");"
+[ -e "$FR/fu2" ] && bad="$bad the failed create left its state directory;"
+ls -A "$FR/.bases" 2>/dev/null | grep -v '\.lock$' >"$T/fu.bases"
+[ -s "$T/fu.bases" ] && bad="$bad a part of the base is left: $(cat "$T/fu.bases");"
+used=$(df -k "$FR" | awk 'NR==2 {print $3}')
+[ "$used" -lt 512 ] || bad="$bad $used KiB still used on the full root;"
+# room for one base: it is built, then a second profile's base does not fit
+mount -o remount,size=96m "$FR"
+frt run --bundle "$T/fu" fu3 </dev/null >"$T/fu.out3" 2>&1 || bad="$bad run with room failed: $(head -c 300 "$T/fu.out3");"
+grep -q fits "$T/fu.out3" || bad="$bad no output from the run with room;"
+base1=$(ls "$FR/.bases" | grep -v '\.lock$')
+free=$(df -k "$FR" | awk 'NR==2 {print $4}')
+dd if=/dev/zero of="$FR/filler" bs=1k count=$((free - 2048)) 2>/dev/null
+bundle fu2 'c["process"]["args"] = ["echo", "fits"]; c.setdefault("annotations", {})["io.ign.memory_mib"] = "192"'
+frt run --bundle "$T/fu2" fu4 </dev/null >"$T/fu.out4" 2>&1 && bad="$bad a second base fit in 2 MiB;"
+[ "$(ls "$FR/.bases" | grep -v '\.lock$')" = "$base1" ] || bad="$bad bases after the failed build: $(ls "$FR/.bases");"
+rm -f "$FR/filler"
+frt run --bundle "$T/fu" fu5 </dev/null >"$T/fu.out5" 2>&1 || bad="$bad the first base no longer restores: $(head -c 300 "$T/fu.out5");"
+grep -q fits "$T/fu.out5" || bad="$bad no output from the first base's clone;"
+frt list -q | grep -q . && bad="$bad containers left: $(frt list -q);"
+umount "$FR" "$FC"
+cat "$T/fu.out2" "$T/fu.out4" >>"$T/fu.out" 2>/dev/null
+check rt_full "a full image cache and a full state root: the create fails naming the space, no half image or base is left, an existing base still restores" fu
+
+# No leaks under load: IGN_LEAK_CYCLES (200) create/start/exit/delete cycles
+# one after another, then 20 containers at once, each in its own network
+# namespace (a veth with an address, as podman's netavark leaves it: the shim
+# adds its tap there). Before and after, the same processes, descriptors,
+# mounts, links, namespaces and cache files.
+case_begin rt_leaks
+: >"$T/lk.out"
+resources() {
+	echo "shims $(pgrep -c -x ign-shim)"
+	echo "mounts $(wc -l </proc/mounts)"
+	echo "links $(ip -o link | wc -l)"
+	echo "netns $(ip netns list | wc -l)"
+	echo "cache files $(find "$IGN_CACHE" "$ROOT/.bases" -type f 2>/dev/null | wc -l)"
+	echo "state entries $(ls "$ROOT" | wc -l)"
+	python3 -c 'import os
+me = os.getpid(); n = 0
+for p in os.listdir("/proc"):
+    if p.isdigit() and int(p) != me:
+        try: n += len(os.listdir("/proc/%s/fd" % p))
+        except OSError: pass
+print("fds", n)'
+}
+bundle lk 'c["process"]["args"] = ["true"]'
+rt run --bundle "$T/lk" lkwarm </dev/null >/dev/null 2>&1  # the image and base exist before counting
+ip netns add ignlk0 && ip netns del ignlk0  # the first `ip netns add` mounts /run/netns for good
+resources >"$T/lk.before"
+cycles=${IGN_LEAK_CYCLES:-200}
+c=0  # not i: wait_status counts with i
+t0=$(date +%s)
+while [ $c -lt "$cycles" ]; do
+	rt --log "$T/lk.log" create --bundle "$T/lk" "lk$c" </dev/null >/dev/null 2>"$T/lk.err" &&
+		rt start "lk$c" 2>>"$T/lk.err" || {
+		bad="$bad cycle $c: $(cat "$T/lk.err");"
+		tail -n 20 "$T/lk.log" >"$T/lk.out"
+		cat "$ROOT/lk$c/console.log" >>"$T/lk.out" 2>/dev/null
+		break
+	}
+	wait_status "lk$c" stopped
+	rt delete "lk$c" 2>"$T/lk.err" || { bad="$bad cycle $c delete: $(cat "$T/lk.err");"; break; }
+	c=$((c + 1))
+done
+t1=$(date +%s)
+echo "IGN_FIGURE leak cycles: $c create/start/delete in $((t1 - t0)) s"
+# 20 at once, each with a network
+for k in $(seq 1 20); do
+	ip netns add "ignlk$k" && ip link add "lkh$k" type veth peer name eth0 netns "ignlk$k" &&
+		ip netns exec "ignlk$k" ip addr add "10.77.$k.2/24" dev eth0 &&
+		ip netns exec "ignlk$k" ip link set eth0 up || bad="$bad netns ignlk$k setup failed;"
+	bundle "lkn$k" "c['process']['args'] = ['sleep', '1000']; c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network'] + [{'type': 'network', 'path': '/run/netns/ignlk$k'}]"
+done
+t0=$(date +%s)
+for k in $(seq 1 20); do
+	rt create --bundle "$T/lkn$k" "lkn$k" </dev/null >"$T/lkn$k.out" 2>&1 &
+done
+wait
+for k in $(seq 1 20); do
+	rt start "lkn$k" 2>>"$T/lkn$k.out" || bad="$bad lkn$k did not start: $(cat "$T/lkn$k.out");"
+done
+t1=$(date +%s)
+up=0
+for k in $(seq 1 20); do
+	[ "$(status "lkn$k")" = running ] && ip netns exec "ignlk$k" ip link show ign0 >/dev/null 2>&1 && up=$((up + 1))
+done
+[ $up = 20 ] || bad="$bad $up of 20 containers run with their tap;"
+echo "IGN_FIGURE 20 containers at once: created and started in $((t1 - t0)) s, $up running"
+for k in $(seq 1 20); do rt delete --force "lkn$k" 2>>"$T/lk.err" || bad="$bad delete --force lkn$k failed;"; done
+for k in $(seq 1 20); do
+	ip netns exec "ignlk$k" ip link show ign0 >/dev/null 2>&1 && bad="$bad ign0 left in ignlk$k;"
+	ip netns exec "ignlk$k" tc filter show dev eth0 ingress 2>/dev/null | grep -q . && bad="$bad a tc filter left in ignlk$k;"
+	ip link del "lkh$k" 2>/dev/null; ip netns del "ignlk$k"
+done
+sleep 1
+resources >"$T/lk.after"
+cmp -s "$T/lk.before" "$T/lk.after" || bad="$bad resources before/after: $(paste -d' ' "$T/lk.before" "$T/lk.after" | tr '\n' ';')"
+{ cat "$T/lk.before" "$T/lk.after"; ls -la "$ROOT"; } >>"$T/lk.out"
+check rt_leaks "$c create/start/delete cycles and 20 containers at once with networks: no shim, descriptor, mount, link, namespace, tap, filter or cache file left" lk
