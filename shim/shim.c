@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -529,6 +530,12 @@ int main(int argc, char **argv)
 		s.st.pid_start = ign_proc_start_time(getpid());
 		save_state();
 	}
+	/*
+	 * Ours to live on from here: the parent-death signal `create` set goes
+	 * first. If create died meanwhile, "ok" finds no reader and we end.
+	 */
+	if (r == 0 && prctl(PR_SET_PDEATHSIG, 0) < 0)
+		r = ign_err_set(&err, errno, "clear the parent-death signal");
 	const char *ready = r < 0 ? err.msg : "ok";
 	if (ign_write_all(READY_FD, ready, strlen(ready)) < 0 || r < 0) {
 		log_err("%s", err.msg);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ enum {
 	G_SOCK = 1 << 3,     /* talk on AF_UNIX sockets, and connect new ones */
 	G_FILES = 1 << 4,    /* by-name file operations: 9p shares, snapshots, state */
 	G_SERVE = 1 << 5,    /* listen on AF_UNIX sockets */
-	G_TTY = 1 << 6,      /* terminal ioctls and a new session (the shim's console) */
+	G_SHIM = 1 << 6,     /* the shim's own: terminal ioctls, a session, signalfd, prctl */
 };
 
 static const int base_calls[] = {
@@ -75,7 +76,7 @@ static const int file_calls[] = {
 	SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(getcwd), SCMP_SYS(umask),
 };
 static const int serve_calls[] = { SCMP_SYS(bind), SCMP_SYS(listen) };
-static const int tty_calls[] = { SCMP_SYS(setsid), SCMP_SYS(signalfd4) };
+static const int shim_calls[] = { SCMP_SYS(setsid), SCMP_SYS(signalfd4) };
 
 #define CALLS(a) a, sizeof(a) / sizeof(a[0])
 static const struct {
@@ -86,7 +87,7 @@ static const struct {
 	{ G_BASE, CALLS(base_calls) }, { G_EVENTS, CALLS(event_calls) },
 	{ G_DISK, CALLS(disk_calls) }, { G_SOCK, CALLS(sock_calls) },
 	{ G_FILES, CALLS(file_calls) }, { G_SERVE, CALLS(serve_calls) },
-	{ G_TTY, CALLS(tty_calls) },
+	{ G_SHIM, CALLS(shim_calls) },
 };
 
 static const struct {
@@ -98,7 +99,7 @@ static const struct {
 	[IGN_THREAD_CONSOLE] = { "console", G_BASE },
 	[IGN_THREAD_CONTROL] = { "control", G_BASE | G_EVENTS | G_DISK | G_SOCK | G_FILES },
 	[IGN_THREAD_SHIM] = { "shim", G_BASE | G_EVENTS | G_DISK | G_SOCK | G_FILES | G_SERVE |
-					G_TTY },
+					G_SHIM },
 };
 
 static __thread const char *my_kind = "unfiltered";
@@ -183,9 +184,14 @@ static int allow_checked(scmp_filter_ctx ctx, unsigned groups)
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, 0xae00))) < 0)
 		return r;
-	if ((groups & G_TTY) &&
+	if ((groups & G_SHIM) &&
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, 0x5400))) < 0)
+		return r;
+	/* the shim clears the parent-death signal `create` set, once it is ready */
+	if ((groups & G_SHIM) &&
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				  SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG))) < 0)
 		return r;
 	if ((groups & G_SOCK) &&
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,

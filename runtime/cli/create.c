@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,9 +65,14 @@ static int spawn_shim(struct globals *g, struct container *c, const char *consol
 	argv[n] = NULL;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return ign_err_set(err, errno, "pipe");
-	pid_t child = fork();
+	pid_t self = getpid(), child = fork();
 	if (child == 0) {
-		if (dup2(ready[1], 3) < 0)
+		/*
+		 * Until it says ready, the shim dies with us: a create killed midway
+		 * leaves no shim nobody knows of (it clears this before "ok").
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self ||
+		    dup2(ready[1], 3) < 0)
 			_exit(125);
 		execv(shim, (char **)argv);
 		dprintf(3, "exec `%s`: %s", shim, strerror(errno));

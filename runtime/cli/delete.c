@@ -30,7 +30,8 @@ int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
 		return ign_err_setx(err, EINVAL, "delete: want exactly one container id");
 	if ((r = container_load(g, argv[optind], &c, err)) < 0) {
 		struct stat sb;
-		if (r == -ENOENT || !force || !c.dir[0] || stat(c.dir, &sb) < 0)
+		/* the directory is there but its state is not (damaged, or never written) */
+		if (!force || !c.dir[0] || stat(c.dir, &sb) < 0)
 			return r;
 		/* state.json is unreadable: a shim still listening there goes first */
 		int pid = ign_ctl_peer_pid(c.dir);
