@@ -60,7 +60,12 @@ static int connect_once(const char *vsock, unsigned port, int io_ms, struct ign_
 			n--;
 			continue;
 		}
-		if (r <= 0)
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))  /* SO_RCVTIMEO */
+			return ign_err_setx(err, EAGAIN, "guest port %u did not answer in %d ms",
+					    port, io_ms);
+		if (r < 0)
+			return ign_err_setx(err, EAGAIN, "guest port %u: %s", port, strerror(errno));
+		if (r == 0)
 			return ign_err_setx(err, EAGAIN, "guest port %u refused the connection "
 					    "(nothing listening yet?)", port);
 		if (line[n] == '\n')
