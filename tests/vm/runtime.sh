@@ -333,16 +333,21 @@ grep -q built "$T/fbld.out" || bad="$bad no output after the rebuilt base;"
 ls -A "$ROOT/.bases" | grep -q '^\.build-' && bad="$bad a build directory is left: $(ls -A "$ROOT/.bases");"
 # ign-runtime itself killed during create, at several moments: whatever it
 # left is either a created container or stopped, and delete clears it
-for ms in 100 400 1500; do
+for ms in 100 shim 1500; do  # "shim": as soon as its shim runs, mid-setup
 	"$RT" --root "$ROOT" create --bundle "$T/fa" fk </dev/null >/dev/null 2>&1 &
 	rpid=$!
-	sleep "$(echo "$ms" | awk '{print $1 / 1000}')"
+	if [ "$ms" = shim ]; then
+		i=0; while ! pgrep -f "ign-shim --dir $ROOT/fk" >/dev/null && [ $i -lt 300 ]; do sleep 0.02; i=$((i + 1)); done
+		pgrep -f "ign-shim --dir $ROOT/fk" >/dev/null || bad="$bad no shim of fk seen to kill its create;"
+	else
+		sleep "$(echo "$ms" | awk '{print $1 / 1000}')"
+	fi
 	kill -9 "$rpid" 2>/dev/null
 	wait "$rpid" 2>/dev/null
 	faults=$((faults + 1))
 	s=$(status fk)
 	case $s in gone|created|stopped) ;; *) bad="$bad after ign-runtime was killed at $ms ms, fk is $s;" ;; esac
-	[ "$s" = gone ] || rt delete --force fk 2>"$T/fa.err" || bad="$bad delete of fk ($s, killed at $ms ms): $(cat "$T/fa.err");"
+	[ ! -e "$ROOT/fk" ] || rt delete --force fk 2>"$T/fa.err" || bad="$bad delete of fk ($s, killed at $ms ms): $(cat "$T/fa.err");"
 	[ -e "$ROOT/fk" ] && bad="$bad fk's state directory left (killed at $ms ms);"
 	sleep 0.5
 	pgrep -f "$ROOT/fk" >/dev/null && bad="$bad a process still names fk (killed at $ms ms): $(pgrep -af "$ROOT/fk");"
@@ -366,7 +371,7 @@ want_status fby running
 rt kill fby KILL && wait_status fby stopped
 rt delete fby || bad="$bad delete of the bystander failed;"
 [ -z "$(ls "$ROOT")" ] || bad="$bad state root not empty: $(ls "$ROOT");"
-check rt_faults "SIGKILL of the shim after create, after start, during exec, during a warm base build; ign-runtime killed mid-create (100/400/1500 ms); a damaged state.json: state tells the truth, delete leaves nothing, a bystander runs on ($faults faults)" fa
+check rt_faults "SIGKILL of the shim after create, after start, during exec, during a warm base build; ign-runtime killed mid-create (at 100 ms, once its shim runs, at 1500 ms: the shim dies with it); a damaged state.json: state tells the truth, delete leaves nothing, a bystander runs on ($faults faults)" fa
 echo "IGN_FIGURE faults injected: $faults"
 
 # A full disk: the state root (and so the warm bases) and the image cache on
