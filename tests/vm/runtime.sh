@@ -325,8 +325,13 @@ bpid=$(pgrep -f "ign-shim --dir $ROOT/fbld" | head -n 1)
 [ -n "$bpid" ] && kill -9 "$bpid" || bad="$bad no shim building a base to kill;"
 faults=$((faults + 1))
 wait
-[ "$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$nb0" ] ||
-	bad="$bad a base appeared from a killed build;"
+# killed mid-build, or (a fast machine) just after: either way no half base
+nb1=$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$nb1" = "$nb0" ] && bld="mid-build" || bld="after its build"
+for b in "$ROOT"/.bases/*/; do
+	[ -s "$b/snapshot/state" ] && [ -e "$b/snapshot/memory" ] && [ -s "$b/profile" ] ||
+		bad="$bad a half base after the killed build: $b: $(ls -R "$b" | tr '\n' ' ');"
+done
 rt delete --force fbld 2>/dev/null
 rt run --bundle "$T/fbld" fbld2 </dev/null >"$T/fbld.out" 2>&1 || bad="$bad the build after a killed one failed: $(cat "$T/fbld.out");"
 grep -q built "$T/fbld.out" || bad="$bad no output after the rebuilt base;"
@@ -345,7 +350,12 @@ for ms in 100 shim 1500; do  # "shim": as soon as its shim runs, mid-setup
 	kill -9 "$rpid" 2>/dev/null
 	wait "$rpid" 2>/dev/null
 	faults=$((faults + 1))
+	# unless create got its "ok" (fk created), the shim goes with it at once,
+	# not when its setup would have ended
+	i=0; while pgrep -f "ign-shim --dir $ROOT/fk" >/dev/null && [ $i -lt 5 ]; do sleep 0.1; i=$((i + 1)); done
 	s=$(status fk)
+	[ "$s" != created ] && pgrep -f "ign-shim --dir $ROOT/fk" >/dev/null &&
+		bad="$bad fk's shim outlived its killed create by 0.5 s ($ms, fk $s);"
 	case $s in gone|created|stopped) ;; *) bad="$bad after ign-runtime was killed at $ms ms, fk is $s;" ;; esac
 	[ ! -e "$ROOT/fk" ] || rt delete --force fk 2>"$T/fa.err" || bad="$bad delete of fk ($s, killed at $ms ms): $(cat "$T/fa.err");"
 	[ -e "$ROOT/fk" ] && bad="$bad fk's state directory left (killed at $ms ms);"
@@ -364,6 +374,7 @@ rt list -q >"$T/fa.list" 2>&1 || bad="$bad list failed beside a damaged entry;"
 grep -qx fby "$T/fa.list" || bad="$bad list lost the bystander beside a damaged entry;"
 rt delete fdmg 2>/dev/null && bad="$bad delete of a damaged entry without --force succeeded;"
 rt delete --force fdmg 2>"$T/fa.err" || bad="$bad delete --force of a damaged entry: $(cat "$T/fa.err");"
+grep -E '^(State|PPid):' "/proc/$dpid/status" >>"$T/fa.out" 2>&1  # shown if the check below fails
 [ -e "$ROOT/fdmg" ] && bad="$bad the damaged entry's directory is left;"
 kill -0 "$dpid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$dpid/stat 2>/dev/null)" != Z ] && {
 	bad="$bad the damaged entry's shim $dpid still runs after delete --force;"; kill -9 "$dpid"; }
@@ -371,7 +382,7 @@ want_status fby running
 rt kill fby KILL && wait_status fby stopped
 rt delete fby || bad="$bad delete of the bystander failed;"
 [ -z "$(ls "$ROOT")" ] || bad="$bad state root not empty: $(ls "$ROOT");"
-check rt_faults "SIGKILL of the shim after create, after start, during exec, during a warm base build; ign-runtime killed mid-create (at 100 ms, once its shim runs, at 1500 ms: the shim dies with it); a damaged state.json: state tells the truth, delete leaves nothing, a bystander runs on ($faults faults)" fa
+check rt_faults "SIGKILL of the shim after create, after start, during exec, during a warm base build; ign-runtime killed mid-create (at 100 ms, once its shim runs, at 1500 ms: the shim dies with it); a damaged state.json: state tells the truth, delete leaves nothing, a bystander runs on ($faults faults; the base build was killed $bld)" fa
 echo "IGN_FIGURE faults injected: $faults"
 
 # A full disk: the state root (and so the warm bases) and the image cache on
