@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -326,12 +327,7 @@ static const char *parent_of(const char *p, char *buf, size_t len, struct ign_er
 		return NULL;
 	}
 	snprintf(buf, len, "%s", p);
-	char *slash = strrchr(buf, '/');
-	if (slash == buf)
-		slash[1] = 0;
-	else
-		*slash = 0;
-	return buf;
+	return dirname(buf);
 }
 
 /* --jail: what the VM still opens by name once it runs (vmm/jail.c). */

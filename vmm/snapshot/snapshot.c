@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,18 +263,16 @@ static void remove_tree(const char *dir)
  */
 static void remove_dead_tmps(const char *dir)
 {
-	char parent[PATH_MAX], prefix[PATH_MAX], p[PATH_MAX * 2];
+	char dcopy[PATH_MAX], bcopy[PATH_MAX], prefix[PATH_MAX], p[PATH_MAX * 2];
 
-	snprintf(parent, sizeof(parent), "%s", dir);
-	char *slash = strrchr(parent, '/');
-	const char *base = slash ? slash + 1 : parent;
-	if ((size_t)snprintf(prefix, sizeof(prefix), "%.4000s.tmp-", base) >= sizeof(prefix))
-		return;
-	if (slash)
-		*slash = 0;
 	if (access("/proc/self", F_OK) < 0)
 		return;  /* no /proc: no telling the dead from the living */
-	DIR *d = opendir(slash ? (parent[0] ? parent : "/") : ".");
+	snprintf(dcopy, sizeof(dcopy), "%s", dir);
+	snprintf(bcopy, sizeof(bcopy), "%s", dir);
+	const char *parent = dirname(dcopy);
+	if ((size_t)snprintf(prefix, sizeof(prefix), "%.4000s.tmp-", basename(bcopy)) >= sizeof(prefix))
+		return;
+	DIR *d = opendir(parent);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		char *end;
 		if (strncmp(e->d_name, prefix, strlen(prefix)))
@@ -282,7 +281,7 @@ static void remove_dead_tmps(const char *dir)
 		snprintf(p, sizeof(p), "/proc/%ld", pid);
 		if (*end || pid <= 0 || pid == getpid() || access(p, F_OK) == 0)
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", slash ? (parent[0] ? parent : "") : ".", e->d_name);
+		snprintf(p, sizeof(p), "%s/%s", parent, e->d_name);
 		remove_tree(p);
 	}
 	if (d)
