@@ -23,8 +23,14 @@ json.dump(c, open(p, "w"), indent=1)
 PY
 }
 rt() { timeout -k 10 "$TMO" "$RT" --root "$ROOT" "$@"; }
+# state_field ID FIELD: one field of `state ID`'s JSON (fails if there is no state)
+state_field() { rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null; }
 # status ID: the container's status per `state`, or "gone"
-status() { rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || echo gone; }
+status() { state_field "$1" status || echo gone; }
+# runs PID: PID is a live process (a zombie, killed and not yet reaped, is not)
+runs() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# nbases: how many warm bases `bases` lists
+nbases() { rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 want_status() { s=$(status "$1"); [ "$s" = "$2" ] || bad="$bad status of $1 is $s, want $2;"; }
 wait_status() {  # wait_status ID STATUS: up to 60 s
 	i=0
@@ -64,7 +70,7 @@ rt kill lc KILL || bad="$bad kill KILL failed;"
 wait_status lc stopped
 want_status lc stopped
 rt state lc | grep -q '"pid": 0' || bad="$bad a stopped container's pid is not 0;"
-kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)" != Z ] && bad="$bad shim $pid still runs;"
+runs "$pid" && bad="$bad shim $pid still runs;"
 rt kill lc 2>/dev/null && bad="$bad kill of a stopped container succeeded;"
 rt delete lc || bad="$bad delete failed;"
 rt state lc 2>"$T/lc.err" && bad="$bad state after delete succeeded;"
@@ -114,7 +120,7 @@ sleep 1
 rt exec ex cat /tmp/mark >"$T/ex2.out" 2>&1 </dev/null
 grep -q detached "$T/ex2.out" || bad="$bad the detached process did not run;"
 kill -TERM "$epid" 2>/dev/null
-i=0; while kill -0 "$epid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$epid/stat 2>/dev/null)" != Z ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while runs "$epid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ $i -ge 100 ] && bad="$bad SIGTERM to the exec pid did not end it;"
 rt exec ex nosuchprogram >"$T/ex3.out" 2>&1 </dev/null
 echo $? >"$T/ex3.rc"
@@ -263,14 +269,14 @@ cmp -s "$T/same1.out" "$T/same2.out" || bad="$bad clone and cold boot print diff
 bundle two 'c["process"]["args"] = ["sh", "-c", "grep -c ^processor /proc/cpuinfo"]; c["annotations"] = {"io.ign.vcpus": "2"}'
 rt run --bundle "$T/two" two </dev/null >"$T/two.out" 2>&1
 grep -qx 2 "$T/two.out" || bad="$bad the 2-vCPU clone sees $(cat "$T/two.out") CPUs;"
-[ "$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
+[ "$(nbases)" = 2 ] ||
 	bad="$bad no second base for 2 vCPUs;"
 rt bases drop nosuchbase 2>"$T/wb.err" && bad="$bad dropping an unknown base succeeded;"
 grep -q "does not exist" "$T/wb.err" || bad="$bad unknown base: $(cat "$T/wb.err");"
 rt bases drop --all || bad="$bad drop --all failed;"
 [ "$(rt bases --format json)" = "[]" ] || bad="$bad bases left after drop --all;"
 rt run --bundle "$T/rnd" rnd3 </dev/null >"$T/rnd3.out" 2>&1 || bad="$bad run after drop failed;"
-[ "$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+[ "$(nbases)" = 1 ] ||
 	bad="$bad the base was not built again;"
 [ -n "$bad" ] && cat "$T/rnd1.out" "$T/rnd2.out" "$T/same1.out" "$T/same2.out" >>"$T/wb.out"
 check rt_warm "warm bases: one per profile; each clone reads its own random bytes and has the host's time (its base is minutes old); same output and status as a cold boot; bases list, drop, rebuild" wb
@@ -282,11 +288,10 @@ check rt_warm "warm bases: one per profile; each clone reads its own random byte
 # are not disturbed. Counted in $faults for the figures line.
 case_begin rt_faults
 faults=0
-shim_of() { cat "$ROOT/$1/shim.pid" 2>/dev/null || rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'; }
 gone_after_delete() {  # gone_after_delete ID PID: delete works and leaves no state or process
 	rt delete "$1" 2>"$T/fa.err" || bad="$bad delete $1 after the fault: $(cat "$T/fa.err");"
 	[ -e "$ROOT/$1" ] && bad="$bad $1's state directory left;"
-	kill -0 "$2" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$2/stat 2>/dev/null)" != Z ] && bad="$bad $1's shim $2 still runs;"
+	runs "$2" && bad="$bad $1's shim $2 still runs;"
 	pgrep -f "$ROOT/$1" >/dev/null && bad="$bad a process still names $ROOT/$1: $(pgrep -af "$ROOT/$1");"
 }
 bundle fa 'c["process"]["args"] = ["sleep", "1000"]'
@@ -294,7 +299,7 @@ bundle fa 'c["process"]["args"] = ["sleep", "1000"]'
 rt create --bundle "$T/fa" fby </dev/null >/dev/null 2>&1 && rt start fby || bad="$bad bystander create/start failed;"
 for point in created running exec; do
 	rt create --bundle "$T/fa" "f$point" </dev/null >/dev/null 2>&1 || bad="$bad create f$point failed;"
-	pid=$(rt state "f$point" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	pid=$(state_field "f$point" pid)
 	[ "$point" = created ] || rt start "f$point" || bad="$bad start f$point failed;"
 	if [ "$point" = exec ]; then
 		rt exec "f$point" sleep 1000 >/dev/null 2>&1 &
@@ -317,7 +322,7 @@ done
 # snapshot write): no base of that profile appears, and the next create
 # builds it anew and leaves no build directory
 bundle fbld 'c["process"]["args"] = ["echo", "built"]; c.setdefault("annotations", {})["io.ign.memory_mib"] = "160"'
-nb0=$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+nb0=$(nbases)
 rt create --bundle "$T/fbld" fbld </dev/null >/dev/null 2>&1 &
 i=0; while ! ls -A "$ROOT/.bases" 2>/dev/null | grep -q '^\.build-' && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
@@ -326,7 +331,7 @@ bpid=$(pgrep -f "ign-shim --dir $ROOT/fbld" | head -n 1)
 faults=$((faults + 1))
 wait
 # killed mid-build, or (a fast machine) just after: either way no half base
-nb1=$(rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+nb1=$(nbases)
 [ "$nb1" = "$nb0" ] && bld="mid-build" || bld="after its build"
 for b in "$ROOT"/.bases/*/; do
 	[ -s "$b/snapshot/state" ] && [ -e "$b/snapshot/memory" ] && [ -s "$b/profile" ] ||
@@ -365,7 +370,7 @@ done
 # a state entry damaged by hand: named in the error, hidden from list, does
 # not block others, goes with delete --force
 rt create --bundle "$T/fa" fdmg </dev/null >/dev/null 2>&1 || bad="$bad create fdmg failed;"
-dpid=$(rt state fdmg | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+dpid=$(state_field fdmg pid)
 echo '{"ociVersion": "1.0.2", "id": ' >"$ROOT/fdmg/state.json"
 faults=$((faults + 1))
 rt state fdmg >/dev/null 2>"$T/fa.err" && bad="$bad state of a damaged entry succeeded;"
@@ -376,7 +381,7 @@ rt delete fdmg 2>/dev/null && bad="$bad delete of a damaged entry without --forc
 rt delete --force fdmg 2>"$T/fa.err" || bad="$bad delete --force of a damaged entry: $(cat "$T/fa.err");"
 grep -E '^(State|PPid):' "/proc/$dpid/status" >>"$T/fa.out" 2>&1  # shown if the check below fails
 [ -e "$ROOT/fdmg" ] && bad="$bad the damaged entry's directory is left;"
-kill -0 "$dpid" 2>/dev/null && [ "$(cut -d' ' -f3 /proc/$dpid/stat 2>/dev/null)" != Z ] && {
+runs "$dpid" && {
 	bad="$bad the damaged entry's shim $dpid still runs after delete --force;"; kill -9 "$dpid"; }
 want_status fby running
 rt kill fby KILL && wait_status fby stopped
