@@ -750,11 +750,9 @@ int ign_vm_create(const struct ign_vm_config *cfg, struct ign_vm **out, struct i
 		    (r = vm_setup_virtio(vm, err)) < 0 ||
 		    (r = vm_create_vcpus(vm, err)) < 0 ||
 		    (r = snapshot_restore(vm, &rd, err)) < 0) {
-			snap_close(&rd);
-			ign_vm_destroy(vm);
+			ign_vm_destroy(vm);  /* rd's bytes are vm->restored's */
 			return r;
 		}
-		snap_close(&rd);
 		*out = vm;
 		return 0;
 	}
@@ -908,5 +906,6 @@ void ign_vm_destroy(struct ign_vm *vm)
 		free(vm->vcpu[i].saved);
 	free(vm->msrs);
 	free(vm->cpuid);
+	snap_close(&vm->restored);
 	free(vm);
 }

@@ -17,6 +17,7 @@
 #include "evloop.h"
 #include "ign/vmm.h"
 #include "mem.h"
+#include "snapshot/snapfile.h"
 #include "virtio/mmio.h"
 
 #define KVM_TSS_ADDR 0xfffbd000UL
@@ -62,6 +63,7 @@ struct ign_vm {
 	struct guest_mem mem;
 	int mem_from_file;   /* RAM is a private mapping of a snapshot's memory file */
 	uint32_t restored_crc;  /* that snapshot's state CRC: a diff names its parent by it */
+	struct snap_reader restored;  /* that state file, whole: a reset reads it again */
 	struct kvm_cpuid2 *cpuid;
 	unsigned nvcpus;
 	struct vcpu vcpu[IGN_VM_MAX_VCPUS];

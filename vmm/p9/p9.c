@@ -125,9 +125,7 @@ static int t_version(struct p9_server *s, struct p9_rd *r, struct p9_wr *w)
 		return -EPROTO;
 	if (msize < P9_MSIZE_MIN)
 		return -EINVAL;
-	for (unsigned i = 0; i < P9_MAX_FIDS; i++)  /* a new session */
-		if (s->fids[i].fd >= 0)
-			fid_clunk(s, &s->fids[i]);
+	p9_server_end_session(s);  /* a new session */
 	s->msize = msize < P9_MSIZE_MAX ? msize : P9_MSIZE_MAX;
 	int ok = n == 8 && !memcmp(v, "9P2000.L", 8);
 	p9_put32(w, s->msize);
@@ -896,13 +894,18 @@ int p9_server_create(const char *root, int readonly, struct p9_server **out,
 	return 0;
 }
 
+void p9_server_end_session(struct p9_server *s)
+{
+	for (unsigned i = 0; i < P9_MAX_FIDS; i++)
+		if (s->fids[i].fd >= 0)
+			fid_clunk(s, &s->fids[i]);
+}
+
 void p9_server_destroy(struct p9_server *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < P9_MAX_FIDS; i++)
-		if (s->fids[i].fd >= 0)
-			fid_clunk(s, &s->fids[i]);
+	p9_server_end_session(s);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
 	free(s);

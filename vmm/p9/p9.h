@@ -90,6 +90,8 @@ void p9_server_destroy(struct p9_server *s);
 int64_t p9_serve(struct p9_server *s, const uint8_t *req, size_t len, uint8_t *out,
 		 size_t out_max, struct ign_err *err);
 
+/* Clunks every fid, as a new Tversion does: the guest's mounts are gone (a reset). */
+void p9_server_end_session(struct p9_server *s);
 /* Fids in use (tests: a clunk really frees). */
 unsigned p9_server_fids(const struct p9_server *s);
 

@@ -70,6 +70,8 @@ int snapshot_open(struct ign_vm *vm, struct snap_reader *r, struct ign_err *err)
 		return ign_err_setx(err, ENAMETOOLONG, "snapshot `%s`", vm->cfg.restore_from);
 	if ((rc = snap_open(path, r, err)) < 0)
 		return rc;
+	vm->restored = *r;  /* its bytes are the VM's now, read again by a reset */
+	vm->restored.path = NULL;  /* ours, on the stack */
 	if ((rc = snap_next(r, SNAP_META, &data, &len, err)) < 0)
 		return rc;
 	vm->restored_crc = r->crc;
@@ -418,9 +420,9 @@ int snapshot_restore(struct ign_vm *vm, struct snap_reader *r, struct ign_err *e
 
 int ign_vm_reset(struct ign_vm *vm, struct ign_err *err)
 {
-	char path[PATH_MAX + 16];
-	struct snap_reader rd = { 0 };
+	struct snap_reader rd = vm->restored;  /* the state file's bytes, read at the restore */
 	struct snap_buf probe = { 0 };
+	char path[PATH_MAX + 16];
 	const uint8_t *data;
 	size_t len;
 	int r;
@@ -428,17 +430,21 @@ int ign_vm_reset(struct ign_vm *vm, struct ign_err *err)
 	if (!vm->mem_from_file)
 		return ign_err_setx(err, EINVAL, "reset: the VM was not restored from a snapshot");
 	snprintf(path, sizeof(path), "%s/state", vm->cfg.restore_from);
-	if ((r = snap_open(path, &rd, err)) < 0)
-		return ign_err_wrap(err, "reset");
-	if ((r = vm_pause(vm, 0, err)) < 0) {
-		snap_close(&rd);
+	rd.path = path;
+	if ((r = vm_pause(vm, 0, err)) < 0)
 		return r;
-	}
 	lock_devices(vm);
-	/* every device must be as a snapshot can hold it: no host connection, nothing mounted */
+	/*
+	 * The snapshot's guest had no vsock connection and no share mounted:
+	 * ours end (their host peers see EOF), and then every device must be as
+	 * a snapshot can hold it.
+	 */
 	for (unsigned i = 0; i < vm->nvirtio && r == 0; i++) {
+		struct virtio_dev *d = vm->virtio[i].dev;
+		if (d->ops->disconnect)
+			d->ops->disconnect(d);
 		probe.len = 0;
-		r = virtio_dev_save(vm->virtio[i].dev, &probe, err);
+		r = virtio_dev_save(d, &probe, err);
 	}
 	snap_buf_free(&probe);
 	if (r == 0 && (r = snap_next(&rd, SNAP_META, &data, &len, err)) == 0 &&
@@ -451,6 +457,5 @@ int ign_vm_reset(struct ign_vm *vm, struct ign_err *err)
 		vm_stop_failed(vm, err);  /* half reset: the VM cannot go on */
 	unlock_devices(vm);
 	vm_resume(vm);
-	snap_close(&rd);
 	return r < 0 ? ign_err_wrap(err, "reset to `%s`", vm->cfg.restore_from) : 0;
 }

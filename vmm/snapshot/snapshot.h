@@ -18,7 +18,11 @@
 
 struct ign_vm;
 
-/* Restore, step 1: check the state file against this VM's config and host. */
+/*
+ * Restore, step 1: check the state file against this VM's config and host.
+ * The file's bytes stay with the VM (vm->restored, freed by ign_vm_destroy),
+ * for ign_vm_reset: r reads them, and is not closed.
+ */
 int snapshot_open(struct ign_vm *vm, struct snap_reader *r, struct ign_err *err);
 /* Step 2: guest RAM from the memory file (instead of anonymous memory). */
 int snapshot_map_memory(struct ign_vm *vm, struct ign_err *err);

@@ -77,6 +77,14 @@ static int p9_restore(struct virtio_dev *d, const uint8_t *data, size_t len, str
 	return 0;
 }
 
+/* A rollback to a snapshot, whose guest had nothing mounted: every fid goes. */
+static void p9_disconnect(struct virtio_dev *d)
+{
+	struct virtio_9p *v = d->priv;
+
+	p9_server_end_session(v->srv);
+}
+
 static const struct virtio_dev_ops p9_ops = {
 	.name = "virtio-9p",
 	.device_id = VIRTIO_ID_9P,
@@ -85,6 +93,7 @@ static const struct virtio_dev_ops p9_ops = {
 	.config_read = p9_config_read,
 	.notify = p9_notify,
 	.destroy = p9_destroy,
+	.disconnect = p9_disconnect,
 	.save = p9_save,
 	.restore = p9_restore,
 };

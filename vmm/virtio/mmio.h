@@ -82,6 +82,13 @@ struct virtio_dev_ops {
 	int (*activate)(struct virtio_dev *d, struct ign_err *err);  /* DRIVER_OK */
 	void (*notify)(struct virtio_dev *d, unsigned queue);        /* I/O thread */
 	void (*reset)(struct virtio_dev *d);                         /* optional */
+	/*
+	 * Optional: ends what the host side holds for the guest that no
+	 * snapshot can (vsock connections, 9p fids), before the VM rolls back
+	 * to a snapshot taken when there was none (ign_vm_reset). The host's
+	 * peers see their connections end. Called with d->lock held.
+	 */
+	void (*disconnect)(struct virtio_dev *d);
 	void (*destroy)(struct virtio_dev *d);  /* frees priv and the device */
 	/*
 	 * Snapshots: each device appends its own state (beyond the transport's,

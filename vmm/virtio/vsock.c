@@ -707,6 +707,8 @@ static const struct virtio_dev_ops vsock_ops = {
 	.config_read = vsock_config_read,
 	.notify = vsock_notify,
 	.reset = vsock_reset,
+	/* a rollback to a snapshot, whose guest had no connection: the host's peers read EOF */
+	.disconnect = vsock_reset,
 	.destroy = vsock_destroy,
 	.save = vsock_save,
 	.restore = vsock_restore,

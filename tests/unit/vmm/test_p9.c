@@ -256,6 +256,12 @@ Test(p9, attach_walk_getattr)
 	cr_assert_eq(clunk(1), 0);
 	cr_assert_eq(p9_server_fids(srv), 1, "clunk frees the fid");
 	cr_assert_eq(clunk(1), EBADF);
+	/* a reset: the guest that had the mount is gone */
+	cr_assert_eq(walk1(0, 3, "hello"), 0);
+	cr_assert_eq(p9_server_fids(srv), 2);
+	p9_server_end_session(srv);
+	cr_assert_eq(p9_server_fids(srv), 0);
+	cr_assert_eq(walk1(0, 4, "hello"), EBADF, "the root fid went too");
 }
 
 Test(p9, create_write_read_back_on_the_host)
@@ -598,6 +604,10 @@ Test(p9slot, empty_slot_saved_unmounted_and_filled, .init = rw_share, .fini = st
 	cr_assert_eq(ram[0x20000 + 4], P9_RATTACH, "the filled slot serves the directory");
 	cr_assert_eq(virtio_dev_save(filled, &b, &err), -ENOTSUP);
 	cr_assert(strstr(err.msg, "vol3") && strstr(err.msg, "mounted"), "%s", err.msg);
+	/* A reset's disconnect: the guest's mount is gone with every fid; it saves again. */
+	filled->ops->disconnect(filled);
+	b.len = 0;
+	cr_assert_eq(virtio_dev_save(filled, &b, &err), 0, "%s", err.msg);
 	snap_buf_free(&b);
 	filled->ops->destroy(filled);
 	slot->ops->destroy(slot);

@@ -275,6 +275,17 @@ Test(vsock, snapshot_only_with_no_connection_open)
 	cr_assert_lt(virtio_dev_save(dev, &b, &err), 0);
 	cr_assert(strstr(err.msg, "virtio-vsock") && strstr(err.msg, "1 connection open"),
 		  "%s", err.msg);
+	/* a reset's disconnect: the host reads EOF, and the device saves as idle again */
+	dev->ops->disconnect(dev);
+	char c;
+	struct pollfd p = { fd, POLLIN, 0 };
+	cr_assert_eq(poll(&p, 1, 2000), 1);
+	cr_assert_eq(read(fd, &c, 1), 0, "the host side sees its connection end");
+	b.len = 0;
+	cr_assert_eq(virtio_dev_save(dev, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.len, idle);
+	int fd2 = open_conn(&port);  /* and it takes new connections */
+	close(fd2);
 	close(fd);
 	cr_assert_gt(idle, 0);
 	snap_buf_free(&b);

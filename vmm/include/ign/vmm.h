@@ -152,9 +152,11 @@ int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err);
 /*
  * Rolls a VM restored from a snapshot back to that snapshot, in place: its
  * changed pages are dropped (madvise), and vCPUs, irqchip, clock and devices
- * are set from the state file again. Refused, changing nothing, while a
- * device holds what a snapshot cannot (a vsock connection, a mounted share):
- * then restore a new VM instead. Call from a thread that is not a vCPU's.
+ * are set from the state file (as read at the restore) again. What the host
+ * side holds that the snapshot's guest never had ends: vsock connections
+ * close (their host peers read EOF) and every 9p fid is clunked. Slots
+ * filled at the restore stay filled, and the guest is told again (a disk's
+ * capacity change). Call from a thread that is not a vCPU's.
  */
 int ign_vm_reset(struct ign_vm *vm, struct ign_err *err);
 
