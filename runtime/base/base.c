@@ -21,13 +21,15 @@
 /* Bump when the device slots of a base change: old bases are then not used. */
 #define SLOT_LAYOUT "blk1-rng-vsock-net-9p8"
 
+/* A file by its canonical path and identity: two spellings of one path are one base. */
 static int file_id(const char *what, const char *path, char *out, size_t n, struct ign_err *err)
 {
+	char real[PATH_MAX];
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	if (!realpath(path, real) || stat(real, &st) < 0)
 		return ign_err_set(err, errno, "%s `%s`", what, path);
-	snprintf(out, n, "%s:%llx:%llx:%lld:%lld.%09ld", path, (unsigned long long)st.st_dev,
+	snprintf(out, n, "%s:%llx:%llx:%lld:%lld.%09ld", real, (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
 		 st.st_mtim.tv_nsec);
 	return 0;
@@ -44,12 +46,27 @@ int ign_base_name(const struct ign_base_profile *p, char out[IGN_BASE_NAME_MAX],
 	if ((r = file_id("kernel", p->kernel, kernel, sizeof(kernel), err)) < 0 ||
 	    (r = file_id("initrd", p->initrd, initrd, sizeof(initrd), err)) < 0)
 		return r;
-	int len = snprintf(text, sizeof(text), "%s\n%s\n%u\n%" PRIu64 "\nign-vmm %s\n%s\n", kernel,
-			   initrd, p->vcpus, p->mem_mib, IGN_VMM_VERSION, SLOT_LAYOUT);
+	int len = snprintf(text, sizeof(text), "%s\n%s\n%u\n%" PRIu64 "\nign-vmm %s\n%s\n%s\n",
+			   kernel, initrd, p->vcpus, p->mem_mib, IGN_VMM_VERSION, SLOT_LAYOUT,
+			   p->cmdline ? p->cmdline : "");
 	if (!EVP_Digest(text, (size_t)len, md, &mdlen, EVP_sha256(), NULL))
 		return ign_err_setx(err, EIO, "base name: sha256 failed");
 	int k = snprintf(out, IGN_BASE_NAME_MAX, "%ucpu-%" PRIu64 "M-", p->vcpus, p->mem_mib);
 	for (unsigned i = 0; i < 8; i++)
+		k += snprintf(out + k, IGN_BASE_NAME_MAX - k, "%02x", md[i]);
+	return 0;
+}
+
+int ign_base_app_name(const char *profile_name, const void *what, size_t len,
+		      char out[IGN_BASE_NAME_MAX], struct ign_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (!EVP_Digest(what, len, md, &mdlen, EVP_sha256(), NULL))
+		return ign_err_setx(err, EIO, "base name: sha256 failed");
+	int k = snprintf(out, IGN_BASE_NAME_MAX, "%s-app-", profile_name);
+	for (unsigned i = 0; i < 8 && k < IGN_BASE_NAME_MAX; i++)
 		k += snprintf(out + k, IGN_BASE_NAME_MAX - k, "%02x", md[i]);
 	return 0;
 }
@@ -152,7 +169,17 @@ int ign_base_drop(const char *bases, const char *name, struct ign_err *err)
 		return ign_err_set(err, -r, "remove `%s`", gone);
 	snprintf(path, sizeof(path), "%s/%s.lock", bases, name);
 	unlink(path);
-	return 0;
+	/* its application bases are diffs over it: they go too */
+	struct ign_base_info *list = NULL;
+	unsigned n = 0;
+	size_t len = strlen(name);
+	if (strstr(name, "-app-") || ign_base_list(bases, &list, &n, NULL) < 0)
+		return 0;
+	for (unsigned i = 0; i < n && r == 0; i++)
+		if (!strncmp(list[i].name, name, len) && !strncmp(list[i].name + len, "-app-", 5))
+			r = ign_base_drop(bases, list[i].name, err);
+	free(list);
+	return r;
 }
 
 static void copy_str(char *dst, size_t n, const char *src)

@@ -10,14 +10,15 @@
  * <bases>/<name>.lock       flock()ed while a base is built or dropped
  *
  * The name is "<vcpus>cpu-<mem>M-<digest>", the digest covering the kernel's
- * and initrd's identity (path, device, inode, size, mtime) and the VMM's
- * version and slot layout: a new kernel or ign-init is a new base, made on
+ * and initrd's identity (path, device, inode, size, mtime), the guest's
+ * command line and the VMM's version and slot layout: a new kernel or ign-init is a new base, made on
  * the next create; the old one stays until dropped.
  */
 #ifndef IGN_BASE_H
 #define IGN_BASE_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ign/err.h"
@@ -30,6 +31,7 @@ struct ign_base_profile {
 	const char *kernel, *initrd;
 	unsigned vcpus;
 	uint64_t mem_mib;
+	const char *cmdline;      /* the guest's; NULL: none */
 };
 
 struct ign_base_info {
@@ -43,6 +45,13 @@ struct ign_base_info {
 
 int ign_base_name(const struct ign_base_profile *p, char out[IGN_BASE_NAME_MAX],
 		  struct ign_err *err);
+/*
+ * An application base (annotation io.ign.ready, docs/warm-bases.md): the
+ * profile's name, "-app-", and a digest of `what` (the bundle's config.json
+ * and its root image), so another bundle or image is another base.
+ */
+int ign_base_app_name(const char *profile_name, const void *what, size_t len,
+		      char out[IGN_BASE_NAME_MAX], struct ign_err *err);
 /* Locks base `name` in `bases` (made if missing); returns the lock's fd. */
 int ign_base_lock(const char *bases, const char *name, struct ign_err *err);
 /* "<bases>/<name>/snapshot"; whether it is there (with a state file) */
@@ -57,7 +66,10 @@ int ign_base_build_dir(const char *bases, const char *name, char out[PATH_MAX],
 /* With the lock held: writes the profile and renames the build into place. */
 int ign_base_commit(const char *bases, const char *name, const char *build,
 		    const struct ign_base_profile *p, struct ign_err *err);
-/* Drops base `name` (clones running from it keep their mapping). */
+/*
+ * Drops base `name` (clones running from it keep their mapping), and with a
+ * profile's base its application bases, which are diffs over it.
+ */
 int ign_base_drop(const char *bases, const char *name, struct ign_err *err);
 /* The bases in `bases`, sorted by name; *out is malloc'ed. */
 int ign_base_list(const char *bases, struct ign_base_info **out, unsigned *n,

@@ -84,8 +84,8 @@ int cmd_bases(struct globals *g, int argc, char **argv, struct ign_err *err)
 		unsigned n = 0;
 		if (all && (r = ign_base_list(dir, &list, &n, err)) < 0)
 			return r;
-		for (unsigned i = 0; all && i < n; i++)
-			if ((r = ign_base_drop(dir, list[i].name, err)) < 0)
+		for (unsigned i = 0; all && i < n; i++)  /* an application base may be gone with its profile's */
+			if ((r = ign_base_drop(dir, list[i].name, err)) < 0 && r != -ENOENT)
 				break;
 		free(list);
 		if (all)

@@ -32,6 +32,9 @@ int cmd_list(struct globals *g, int argc, char **argv, struct ign_err *err);
 int cmd_spec(struct globals *g, int argc, char **argv, struct ign_err *err);
 int cmd_features(struct globals *g, int argc, char **argv, struct ign_err *err);
 int cmd_bases(struct globals *g, int argc, char **argv, struct ign_err *err);
+int cmd_reset(struct globals *g, int argc, char **argv, struct ign_err *err);
+int cmd_ports(struct globals *g, int argc, char **argv, struct ign_err *err);
+int cmd_checkpoint(struct globals *g, int argc, char **argv, struct ign_err *err);
 
 /* ---- shared by the commands (container.c) ---- */
 struct container {
@@ -55,8 +58,12 @@ int signal_parse(const char *s, struct ign_err *err);
 int find_shim(char *buf, size_t len, struct ign_err *err);
 int find_share(const char *env, const char *name, char *buf, size_t len, struct ign_err *err);
 const char *image_cache(char *buf, size_t len);
-/* Kills the shim and waits (up to 10 s) until it is gone. */
-void shim_kill_wait(const struct ign_state *st);
+/*
+ * Kills the shim and waits until it and its VM are gone: 0, or -1 when it
+ * is still there after SHIM_EXIT_WAIT_S (a process stuck in the kernel).
+ */
+#define SHIM_EXIT_WAIT_S 60
+int shim_kill_wait(const struct ign_state *st);
 /* start's work: the created container's process runs; startContainer and poststart hooks. */
 int start_container(struct container *c, struct ign_err *err);
 /* Ends a create that failed after the state directory was made. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -214,15 +215,24 @@ const char *image_cache(char *buf, size_t len)
 	return buf;
 }
 
-void shim_kill_wait(const struct ign_state *st)
+int shim_kill_wait(const struct ign_state *st)
 {
 	if (!ign_proc_alive(st->pid, st->pid_start))
-		return;
-	kill(st->pid, SIGKILL);
-	for (int i = 0; i < 1000 && ign_proc_alive(st->pid, st->pid_start); i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		/* our child (run), or someone else's: reap if ours */
-		waitpid(st->pid, NULL, WNOHANG);
-		nanosleep(&ts, NULL);
-	}
+		return 0;
+	cleanup_close int pfd = pidfd_open(st->pid, 0);
+	/* the pidfd is the process the state names, or the pid was reused */
+	if (pfd < 0 || !ign_proc_alive(st->pid, st->pid_start))
+		return 0;
+	pidfd_send_signal(pfd, SIGKILL, NULL, 0);
+	/*
+	 * The pidfd reads as ready once every thread has exited, after the
+	 * kernel freed the VM's memory: seconds for a big VM under nested
+	 * emulation, and never quicker than that for delete's caller to see.
+	 */
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, SHIM_EXIT_WAIT_S * 1000)) < 0 && errno == EINTR)
+		;
+	waitpid(st->pid, NULL, WNOHANG);  /* our child (run) is reaped here */
+	return r > 0 ? 0 : -1;
 }

@@ -135,6 +135,9 @@ int create_container(struct globals *g, const char *id, const char *bundle_arg,
 		r = ign_err_setx(err, ENAMETOOLONG, "root.path: too long");
 		goto undo;
 	}
+	char real[PATH_MAX];
+	if (realpath(st->rootfs, real))  /* a root.path that is a symlink: its directory's tree */
+		snprintf(st->rootfs, sizeof(st->rootfs), "%s", real);
 	ign_now_rfc3339(st->created, sizeof(st->created));
 	if (cfg.annotations) {
 		struct ign_jgen *jg = ign_jgen_new();

@@ -15,6 +15,15 @@
 #include "ctl.h"
 #include "netns.h"
 
+/* the shim killed, or a warning naming the process that outlived the wait */
+static void shim_gone(const struct ign_state *st)
+{
+	if (shim_kill_wait(st) < 0)
+		fprintf(stderr, "ign-runtime: warning: the shim (pid %d) is still exiting %d s after "
+			"SIGKILL; its state goes now, see /proc/%d/stack\n", st->pid, SHIM_EXIT_WAIT_S,
+			st->pid);
+}
+
 int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
 {
 	static const struct option longs[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
@@ -36,13 +45,12 @@ int cmd_delete(struct globals *g, int argc, char **argv, struct ign_err *err)
 		/* state.json is unreadable: a shim still listening there goes first */
 		int pid = ign_ctl_peer_pid(c.dir);
 		if (pid > 0)
-			shim_kill_wait(&(struct ign_state){ .pid = pid,
-							     .pid_start = ign_proc_start_time(pid) });
+			shim_gone(&(struct ign_state){ .pid = pid, .pid_start = ign_proc_start_time(pid) });
 		return container_remove(c.dir, err);
 	}
 	if ((r = ign_state_allows(&c.st, force ? IGN_OP_DELETE_FORCE : IGN_OP_DELETE, err)) < 0)
 		goto out;
-	shim_kill_wait(&c.st);
+	shim_gone(&c.st);
 	struct ign_oci_config cfg;
 	int have_cfg = ign_oci_load(c.st.bundle, &cfg, NULL) == 0;
 	struct ign_err werr = { 0 };

@@ -34,6 +34,10 @@ static const struct {
 	{ "spec", cmd_spec, "write a default config.json ([--bundle DIR])" },
 	{ "features", cmd_features, "print the features document" },
 	{ "bases", cmd_bases, "list warm bases, or drop them (drop NAME...|--all)" },
+	{ "reset", cmd_reset, "roll a container's VM back to its warm base; the process starts anew" },
+	{ "ports", cmd_ports, "the 127.0.0.1 ports a container's published guest ports are on" },
+	{ "checkpoint", cmd_checkpoint, "not supported (docs/warm-bases.md): use reset" },
+	{ "restore", cmd_checkpoint, "not supported (docs/warm-bases.md)" },
 };
 
 static void usage(FILE *f)

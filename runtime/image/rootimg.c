@@ -35,7 +35,7 @@ static struct walk {
 	size_t root_len;
 	unsigned long long files, bytes, dirs;
 	struct ign_err *err;
-	int failed;
+	int failed, check_read;
 } w;
 
 static int walk_fail(int code, const char *fmt, const char *path)
@@ -59,10 +59,12 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 		return walk_fail(EINVAL, "`%s` is a socket, which an image cannot carry (%s); "
 				 "remove it", path);
 	if (S_ISREG(st->st_mode)) {
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0)
-			return walk_fail(errno, "file `%s` cannot be read (%s)", path);
-		close(fd);
+		if (w.check_read) {
+			int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0)
+				return walk_fail(errno, "file `%s` cannot be read (%s)", path);
+			close(fd);
+		}
 		w.files++;
 		w.bytes += st->st_size;
 	} else if (S_ISDIR(st->st_mode)) {
@@ -85,8 +87,13 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-/* Walks the tree: checks it and computes its key (hex, 64 characters). */
-static int tree_key(const struct ign_rootimg *o, char key[65], struct ign_err *err)
+/*
+ * Walks the tree: checks it and computes its key (hex, 64 characters). With
+ * check_read it also opens every file, which only an image build needs (mkfs
+ * would fail later, and less clearly); a cached image's key is metadata only.
+ */
+static int tree_key(const struct ign_rootimg *o, int check_read, char key[65],
+		    struct ign_err *err)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
@@ -96,7 +103,8 @@ static int tree_key(const struct ign_rootimg *o, char key[65], struct ign_err *e
 		return ign_err_set(err, errno, "rootfs `%s`", o->rootfs);
 	if (!S_ISDIR(st.st_mode))
 		return ign_err_setx(err, ENOTDIR, "rootfs `%s` is not a directory", o->rootfs);
-	w = (struct walk){ .md = EVP_MD_CTX_new(), .root_len = strlen(o->rootfs), .err = err };
+	w = (struct walk){ .md = EVP_MD_CTX_new(), .root_len = strlen(o->rootfs), .err = err,
+			   .check_read = check_read };
 	if (!w.md || !EVP_DigestInit_ex(w.md, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(w.md);
 		return ign_err_setx(err, ENOMEM, "sha256");
@@ -183,7 +191,7 @@ int ign_rootimg_get(const struct ign_rootimg *o, char **path, int *cached, struc
 	struct statvfs vfs;
 	int r;
 
-	if ((r = tree_key(o, key, err)) < 0)
+	if ((r = tree_key(o, 0, key, err)) < 0)
 		return r;
 	if ((r = ign_mkdir_p(o->cache_dir, 0755)) < 0)
 		return ign_err_set(err, -r, "image cache `%s`", o->cache_dir);
@@ -194,6 +202,13 @@ int ign_rootimg_get(const struct ign_rootimg *o, char **path, int *cached, struc
 		*path = steal_ptr(&final);
 		return 0;
 	}
+	/* a build: every file must be readable (and the tree may have changed since) */
+	free(final);
+	final = NULL;
+	if ((r = tree_key(o, 1, key, err)) < 0)
+		return r;
+	if (asprintf(&final, "%s/%s.%s", o->cache_dir, key, ign_fs_name(o->fs)) < 0)
+		return ign_err_set(err, ENOMEM, "image path");
 	/* A full disk is better named before mkfs than after. */
 	unsigned long long need = w.bytes + (w.files + w.dirs) * 4096ULL;
 	if (statvfs(o->cache_dir, &vfs) == 0 &&

@@ -4,6 +4,7 @@
  * connection, framed like the agent protocol (ign/frame.h):
  *   {"type":"start"}                       -> {"type":"ok"}
  *   {"type":"kill","signal":N,"all":B}     -> {"type":"ok"}
+ *   {"type":"reset"}                       -> {"type":"ok"}
  * or {"type":"error","message":"..."}.
  */
 #ifndef IGN_OCI_CTL_H

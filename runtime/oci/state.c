@@ -48,6 +48,11 @@ int ign_state_allows(const struct ign_state *st, enum ign_op op, struct ign_err 
 				    "%s (use --force)", st->id, ign_status_name(s));
 	case IGN_OP_DELETE_FORCE:
 		return 0;
+	case IGN_OP_RESET:
+		if (s == IGN_CREATED || s == IGN_RUNNING)
+			return 0;
+		return ign_err_setx(err, EINVAL, "cannot reset container `%s`: it is %s", st->id,
+				    ign_status_name(s));
 	}
 	return ign_err_setx(err, EINVAL, "unknown operation");
 }

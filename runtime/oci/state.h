@@ -35,11 +35,12 @@ struct ign_state {
 const char *ign_status_name(enum ign_status s);
 
 /* What a command does to a container, for the lifecycle's rules. */
-enum ign_op { IGN_OP_START, IGN_OP_KILL, IGN_OP_EXEC, IGN_OP_DELETE, IGN_OP_DELETE_FORCE };
+enum ign_op { IGN_OP_START, IGN_OP_KILL, IGN_OP_EXEC, IGN_OP_DELETE, IGN_OP_DELETE_FORCE,
+	      IGN_OP_RESET };
 /*
  * The OCI lifecycle (and runc's habits): start needs created; kill created or
  * running; exec running; delete anything but running (and a live creating),
- * delete --force anything. Refusals say why, in runc's words.
+ * delete --force anything; reset (ours) created or running. Refusals say why, in runc's words.
  */
 int ign_state_allows(const struct ign_state *st, enum ign_op op, struct ign_err *err);
 /* Container ids as runc allows them: letters, digits, `_+-.`, not . or .. */

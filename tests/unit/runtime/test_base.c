@@ -61,7 +61,7 @@ TestSuite(base, .init = setup, .fini = teardown);
 
 Test(base, name_follows_the_profile_and_the_files)
 {
-	struct ign_base_profile p = { kernel, initrd, 1, 256 };
+	struct ign_base_profile p = { kernel, initrd, 1, 256, NULL };
 	struct ign_err err = { 0 };
 	char a[IGN_BASE_NAME_MAX], b[IGN_BASE_NAME_MAX];
 
@@ -74,6 +74,18 @@ Test(base, name_follows_the_profile_and_the_files)
 	cr_assert_eq(ign_base_name(&p, b, &err), 0);
 	cr_assert_str_neq(a + 10, b + 10, "vCPUs are in the digest too");
 	p.vcpus = 1;
+	p.cmdline = "console=ttyS0 idle=halt";
+	cr_assert_eq(ign_base_name(&p, b, &err), 0);
+	cr_assert_str_neq(a, b, "the guest's command line is in the digest");
+	p.cmdline = NULL;
+	/* an application base: the profile's name, then a digest of the bundle */
+	char app[IGN_BASE_NAME_MAX], app2[IGN_BASE_NAME_MAX];
+	cr_assert_eq(ign_base_app_name(a, "config A", 8, app, &err), 0, "%s", err.msg);
+	cr_assert_eq(strncmp(app, a, strlen(a)), 0, "%s", app);
+	cr_assert_eq(strncmp(app + strlen(a), "-app-", 5), 0, "%s", app);
+	cr_assert_eq(strlen(app), strlen(a) + 5 + 16);
+	cr_assert_eq(ign_base_app_name(a, "config B", 8, app2, &err), 0);
+	cr_assert_str_neq(app, app2, "another bundle, another base");
 	put(initrd, "initrd 2, a new ign-init");
 	cr_assert_eq(ign_base_name(&p, b, &err), 0);
 	cr_assert_str_neq(a, b, "a new initrd is a new base");
@@ -84,7 +96,7 @@ Test(base, name_follows_the_profile_and_the_files)
 
 Test(base, build_list_and_drop)
 {
-	struct ign_base_profile p1 = { kernel, initrd, 1, 256 }, p2 = { kernel, initrd, 2, 512 };
+	struct ign_base_profile p1 = { kernel, initrd, 1, 256, NULL }, p2 = { kernel, initrd, 2, 512, NULL };
 	struct ign_err err = { 0 };
 	struct ign_base_info *list;
 	char n1[IGN_BASE_NAME_MAX], n2[IGN_BASE_NAME_MAX], snap[PATH_MAX];

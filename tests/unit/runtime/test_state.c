@@ -169,6 +169,10 @@ Test(state, lifecycle_rules)
 		{ IGN_RUNNING, IGN_OP_EXEC, 1, NULL },
 		{ IGN_CREATED, IGN_OP_EXEC, 0, "it is created" },
 		{ IGN_STOPPED, IGN_OP_EXEC, 0, "it is stopped" },
+		{ IGN_CREATED, IGN_OP_RESET, 1, NULL },
+		{ IGN_RUNNING, IGN_OP_RESET, 1, NULL },
+		{ IGN_STOPPED, IGN_OP_RESET, 0, "cannot reset container `c1`: it is stopped" },
+		{ IGN_CREATING, IGN_OP_RESET, 0, "it is creating" },
 		{ IGN_STOPPED, IGN_OP_DELETE, 1, NULL },
 		{ IGN_CREATED, IGN_OP_DELETE, 1, NULL },  /* runc deletes created ones */
 		{ IGN_RUNNING, IGN_OP_DELETE, 0, "not stopped: running (use --force)" },
