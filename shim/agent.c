@@ -239,6 +239,18 @@ int ign_agent_read_event(struct ign_agent *a, struct ign_err *err)
 	return read_reply(a, NULL, err);
 }
 
+int ign_agent_wait_exit(struct ign_agent *a, const char *id, int timeout_ms, int *status,
+			struct ign_err *err)
+{
+	int io = a->io_timeout_ms, r = 0;
+
+	a->io_timeout_ms = timeout_ms;  /* one wait, however many events come */
+	while (!ign_agent_exited(a, id, status) && (r = read_reply(a, NULL, err)) == 0)
+		;
+	a->io_timeout_ms = io;
+	return r;
+}
+
 int ign_agent_exited(const struct ign_agent *a, const char *id, int *status)
 {
 	for (unsigned i = 0; i < a->nexits; i++)

@@ -41,6 +41,9 @@ int ign_agent_attach(struct ign_agent *a, const char *id, const char *stream, in
 		     struct ign_err *err);
 /* Reads one message from the control connection (call when it is readable). */
 int ign_agent_read_event(struct ign_agent *a, struct ign_err *err);
+/* Reads events until process id's exit (for at most timeout_ms a read); *status set. */
+int ign_agent_wait_exit(struct ign_agent *a, const char *id, int timeout_ms, int *status,
+			struct ign_err *err);
 /* Whether an exit of process id was seen; *status set when it was. */
 int ign_agent_exited(const struct ign_agent *a, const char *id, int *status);
 

@@ -103,6 +103,12 @@ static int volume(struct ign_jgen *g, unsigned i, const struct ign_oci_mount *m,
 	return 0;
 }
 
+int ign_mount_is_bind(const struct ign_oci_mount *m)
+{
+	return !strcmp(m->type, "bind") || has_option(m->options, "bind") ||
+	       has_option(m->options, "rbind");
+}
+
 int ign_mounts_translate(const struct ign_oci_config *cfg, struct ign_jgen *g,
 			 struct ign_volumes *vols, struct ign_err *err)
 {
@@ -110,12 +116,10 @@ int ign_mounts_translate(const struct ign_oci_config *cfg, struct ign_jgen *g,
 	ign_jgen_array_open(g);
 	for (unsigned i = 0; i < cfg->nmounts; i++) {
 		const struct ign_oci_mount *m = &cfg->mounts[i];
-		int bind = !strcmp(m->type, "bind") || has_option(m->options, "bind") ||
-			   has_option(m->options, "rbind");
 		struct stat st;
 		int r;
 
-		if (!bind) {
+		if (!ign_mount_is_bind(m)) {
 			const char *type = !strcmp(m->type, "cgroup") ? "cgroup2" : m->type;
 			simple(g, type, m->source[0] ? m->source : type, m->destination, m->options);
 			continue;

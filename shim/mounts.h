@@ -34,6 +34,8 @@ struct ign_volumes {
 /* The 9p tag of volume i (< IGN_VM_MAX_SHARES): "vol<i>", also a warm base's slot names. */
 const char *ign_volume_tag(unsigned i);
 
+/* Whether m is a bind mount: type "bind", or any type with option bind or rbind (OCI). */
+int ign_mount_is_bind(const struct ign_oci_mount *m);
 /* Writes the guest's mounts array into g, and the shares the VM needs into vols. */
 int ign_mounts_translate(const struct ign_oci_config *cfg, struct ign_jgen *g,
 			 struct ign_volumes *vols, struct ign_err *err);

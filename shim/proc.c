@@ -100,6 +100,14 @@ int ign_proc_spawn(struct ign_agent *a, const char *id, int tty, const char *spa
 	return 0;
 }
 
+int ign_proc_spawn_detached(struct ign_agent *a, const char *id, const char *spawn_json,
+			    struct ign_proc *p, struct ign_err *err)
+{
+	*p = (struct ign_proc){ .agent = a, .streams = { -1, -1, -1 } };
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	return ign_agent_call(a, spawn_json, NULL, err);
+}
+
 int ign_proc_start(struct ign_proc *p, int in, int out, int errfd, int *guest_pid,
 		   struct ign_err *err)
 {

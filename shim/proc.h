@@ -47,6 +47,9 @@ void ign_proc_flags_json(struct ign_jgen *g, const struct ign_proc_flags *f);
 /* Sends spawn and attaches the streams; nothing runs yet. */
 int ign_proc_spawn(struct ign_agent *a, const char *id, int tty, const char *spawn_json,
 		   struct ign_proc *p, struct ign_err *err);
+/* Sends spawn with no stream attached: its stdio is the guest's /dev/null. */
+int ign_proc_spawn_detached(struct ign_agent *a, const char *id, const char *spawn_json,
+			    struct ign_proc *p, struct ign_err *err);
 /* Starts it; from now on relay between host fds in/out/errfd (-1: none) and its streams. */
 int ign_proc_start(struct ign_proc *p, int in, int out, int errfd, int *guest_pid,
 		   struct ign_err *err);

@@ -3,7 +3,7 @@
  * ign-shim: one per container, started by `ign-runtime create` and left as
  * the pid in --pid-file (a descendant of the caller: conmon reaps it). It runs
  * the VM in its own threads (the VMM library), asks ign-init to prepare the
- * main process, and then serves the control socket: start, kill. It relays
+ * main process, and then serves the control socket: start, kill, reset. It relays
  * the caller's stdio (or a pty handed over --console-socket) to the
  * workload, forwards the signals it gets into the guest, keeps state.json
  * true, and exits with the workload's status (128+N after signal N).
@@ -41,6 +41,7 @@
 #include "config.h"
 #include "console.h"
 #include "ctl.h"
+#include "forward.h"
 #include "ign/cleanup.h"
 #include "ign/fdio.h"
 #include "ign/frame.h"
@@ -55,7 +56,11 @@
 
 #define READY_FD 3
 #define AGENT_TIMEOUT_MS 120000
+#define RESET_AGENT_TIMEOUT_MS 30000
+#define READY_TIMEOUT_MS (900 * 1000)
+#define APP_SNAPSHOT_TRIES 100       /* 50 ms apart: the guest's vsock ends closing */
 #define TAP_NAME "ign0"
+#define GUEST_RESET_GAP_MS 1000      /* a guest's reset requests, at most one a second */
 #define SEED_BYTES 32
 
 struct opts {
@@ -65,7 +70,7 @@ struct opts {
 
 static struct shim {
 	struct opts o;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], vsock[PATH_MAX + 16];
 	struct ign_state st;
 	struct ign_oci_config cfg;
 	struct ign_vm *vm;
@@ -73,10 +78,26 @@ static struct shim {
 	int vm_started, vm_done_fd, vm_status, vm_rc;
 	struct ign_agent agent;
 	struct ign_proc main;
+	char *spawn;             /* the main process's spawn message: again at a reset */
+	int warm;                /* a clone of a warm base (not io.ign.boot=cold) */
+	/*
+	 * An application base (io.ign.ready): app_restored, this VM is a clone
+	 * of it, the main process already running; app_build, this create
+	 * makes it (under app_lock) from a clone of the profile's base.
+	 */
+	const char *ready;
+	int app_restored, app_build, app_lock;
+	int adopted;             /* main runs already, with the guest's stdio: start only says so */
+	char app_name[IGN_BASE_NAME_MAX];
+	unsigned resets;         /* a reset replaces the agent's and streams' fds */
 	int slave;               /* host pty slave when process.terminal */
 	int listen_fd, sig_fd;
 	int stdio_flags[3];
-} s = { .slave = -1, .listen_fd = -1, .sig_fd = -1, .vm_done_fd = -1 };
+	struct ign_forwards fwd;  /* published guest ports (io.ign.ports) */
+	int guest_reset_fd;       /* io.ign.reset-port: the guest asks for a reset */
+	struct timespec guest_reset_at;
+} s = { .slave = -1, .listen_fd = -1, .sig_fd = -1, .vm_done_fd = -1, .app_lock = -1,
+	.guest_reset_fd = -1 };
 
 static void *vm_thread(void *arg)
 {
@@ -199,6 +220,152 @@ static int setup_guest(int mount_root, struct ign_err *err)
 	return r < 0 ? ign_err_wrap(err, "guest setup") : 0;
 }
 
+/*
+ * io.ign.ready: the bundle's own base, saved with its process running once
+ * the ready command succeeds (docs/warm-bases.md). Found: this VM restores
+ * it. Not yet: it is locked, and this create builds it (app_build) from a
+ * clone of the profile's base. Only for what a snapshot can hold: no
+ * network namespace, no terminal, no bind mounts (their contents would be
+ * the base's).
+ */
+static int app_base_find(const struct ign_base_profile *prof, const char *image,
+			 char base[PATH_MAX], struct ign_err *err)
+{
+	char profile[IGN_BASE_NAME_MAX], path[PATH_MAX + 16];
+	cleanup_free char *what = NULL;
+	size_t len, ilen = strlen(image);
+	int r;
+
+	for (unsigned i = 0; i < s.cfg.nmounts; i++)
+		if (ign_mount_is_bind(&s.cfg.mounts[i]))
+			return ign_err_setx(err, EINVAL, "annotation io.ign.ready: bind mount `%s`: an "
+					    "application base holds no bind mounts",
+					    s.cfg.mounts[i].destination);
+	if (s.cfg.netns || s.cfg.terminal)
+		return ign_err_setx(err, EINVAL, "annotation io.ign.ready: an application base is "
+				    "made only for a process with no terminal and no network "
+				    "namespace path");
+	snprintf(path, sizeof(path), "%s/config.json", s.st.bundle);
+	if ((r = ign_read_file(path, 1 << 20, &what, &len, err)) < 0)
+		return r;
+	char *both = realloc(what, len + ilen);  /* config.json, then the image's name: its content key */
+	if (!both)
+		return ign_err_set(err, ENOMEM, "application base");
+	what = both;
+	memcpy(what + len, image, ilen);
+	if ((r = ign_base_name(prof, profile, err)) < 0 ||
+	    (r = ign_base_app_name(profile, what, len + ilen, s.app_name, err)) < 0)
+		return r;
+	if (ign_base_snapshot(s.o.bases, s.app_name, base))
+		return s.app_restored = 1, 0;
+	if ((s.app_lock = ign_base_lock(s.o.bases, s.app_name, err)) < 0)
+		return s.app_lock;
+	if (ign_base_snapshot(s.o.bases, s.app_name, base)) {  /* built while we waited */
+		close(s.app_lock);
+		s.app_lock = -1;
+		return s.app_restored = 1, 0;
+	}
+	s.app_build = 1;
+	return 0;
+}
+
+/* The main process of an application base's clone: running, its stdio the guest's. */
+static int adopt_main(struct ign_err *err)
+{
+	s.main = (struct ign_proc){ .agent = &s.agent, .streams = { -1, -1, -1 }, .started = 1 };
+	snprintf(s.main.id, sizeof(s.main.id), "main");
+	for (int i = 0; i < 3; i++)
+		ign_relay_init(&s.main.rel[i], -1, -1, 0);
+	s.adopted = 1;
+	return ign_agent_call(&s.agent, "{\"type\":\"adopt\",\"id\":\"main\"}", NULL, err);
+}
+
+/* The main process started at once, with the guest's stdio: an application base's. */
+static int start_detached_main(struct ign_err *err)
+{
+	int r;
+
+	if ((r = ign_proc_spawn_detached(&s.agent, "main", s.spawn, &s.main, err)) < 0 ||
+	    (r = ign_proc_start(&s.main, -1, -1, -1, NULL, err)) < 0)
+		return ign_err_wrap(err, "the main process");
+	s.adopted = 1;
+	return 0;
+}
+
+/*
+ * Builds the application base from this VM: the main process runs with the
+ * guest's stdio, the ready command is run until it succeeds once, then the
+ * shim hangs up (a snapshot holds no connection), saves the VM into a build
+ * directory and commits it. This VM goes on as the container, adopting main.
+ */
+static int app_base_build(const struct ign_base_profile *prof, struct ign_err *err)
+{
+	char build[PATH_MAX], snap[PATH_MAX + 16];
+	struct ign_proc probe;
+	int status = -1, r;
+
+	if ((r = start_detached_main(err)) < 0)
+		return ign_err_wrap(err, "application base");
+	/* the ready command by sh, its output on the guest's console: the container's console.log */
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "exec >/dev/console 2>&1; %s", s.ready);
+	char *const args[] = { "/bin/sh", "-c", cmd, NULL };
+	struct ign_proc_flags f = { .args = args };
+	struct ign_jgen *g = ign_jgen_new();
+	ign_jgen_map_open(g);
+	ign_jgen_string(g, "type"), ign_jgen_string(g, "spawn");
+	ign_jgen_string(g, "id"), ign_jgen_string(g, "ready");
+	ign_jgen_string(g, "process");
+	ign_jgen_map_open(g);
+	ign_proc_flags_json(g, &f);
+	ign_jgen_map_close(g);
+	ign_jgen_map_close(g);
+	cleanup_free char *spawn = ign_jgen_finish(g);
+	ign_jgen_free(g);
+	if (!spawn)
+		return ign_err_set(err, ENOMEM, "application base");
+	r = ign_proc_spawn_detached(&s.agent, "ready", spawn, &probe, err);
+	if (r < 0 || (r = ign_proc_start(&probe, -1, -1, -1, NULL, err)) < 0)
+		return ign_err_wrap(err, "io.ign.ready `%s`", s.ready);
+	/* a second at a time: a VM that dies meanwhile ends the wait at once */
+	for (int waited = 0;; waited += 1000) {
+		struct pollfd done = { .fd = s.vm_done_fd, .events = POLLIN };
+		if ((r = ign_agent_wait_exit(&s.agent, "ready", 1000, &status, err)) == 0)
+			break;
+		if (r != -ETIMEDOUT || waited >= READY_TIMEOUT_MS)
+			return ign_err_wrap(err, "io.ign.ready `%s`", s.ready);
+		if (poll(&done, 1, 0) == 1)
+			return ign_err_setx(err, EIO, "the VM ended while io.ign.ready `%s` waited "
+					    "(see the shim's log and the console)", s.ready);
+	}
+	if (status != 0)
+		return ign_err_setx(err, EIO, "io.ign.ready `%s` exited with %d: the process was not "
+				    "ready (see the container's console.log)", s.ready, status);
+	ign_agent_close(&s.agent);
+	if ((r = ign_base_build_dir(s.o.bases, s.app_name, build, err)) < 0)
+		return r;
+	snprintf(snap, sizeof(snap), "%s/snapshot", build);
+	for (int i = 0; i < APP_SNAPSHOT_TRIES; i++) {
+		struct timespec pause = { 0, 50 * 1000 * 1000 };
+		if ((r = ign_vm_snapshot(s.vm, snap, err)) != -EBUSY)
+			break;
+		nanosleep(&pause, NULL);  /* the guest is still closing our connections */
+	}
+	if (r == 0)
+		r = ign_base_commit(s.o.bases, s.app_name, build, prof, err);
+	if (r < 0) {
+		ign_rm_rf(build);
+		return ign_err_wrap(err, "application base %s", s.app_name);
+	}
+	close(s.app_lock);
+	s.app_lock = -1;
+	log_debug("application base %s saved", s.app_name);
+	if ((r = ign_agent_open(&s.agent, s.vsock, RESET_AGENT_TIMEOUT_MS, err)) < 0 ||
+	    (r = setup_guest(0, err)) < 0)
+		return r;
+	return adopt_main(err);
+}
+
 /* process.terminal: a host pty whose master goes to the caller's console socket. */
 static int open_console(struct ign_err *err)
 {
@@ -219,19 +386,67 @@ static int open_console(struct ign_err *err)
 	return 0;
 }
 
+/* A listening AF_UNIX socket at a's path (a stale socket file there goes first). */
+static int listen_at(const struct sockaddr_un *a, int flags, int *fd, const char *what,
+		     struct ign_err *err)
+{
+	unlink(a->sun_path);
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (*fd < 0 || bind(*fd, (const struct sockaddr *)a, sizeof(*a)) < 0 || listen(*fd, 8) < 0)
+		return ign_err_set(err, errno, "%s `%s`", what, a->sun_path);
+	return 0;
+}
+
+/*
+ * io.ign.reset-port=P: a guest connection to the host's vsock port P asks
+ * for a reset; the VMM joins it to the socket `<vsock>_P`, which we listen
+ * on. Only the VM's own state is at stake, so its guest may ask: the
+ * browser's key chord does (docs/browser.md).
+ */
+static int guest_reset_listen(const char *port, struct ign_err *err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char *end;
+	unsigned long p = strtoul(port, &end, 10);
+
+	if (!*port || *end || p == 0 || p > 65535)
+		return ign_err_setx(err, EINVAL, "annotation io.ign.reset-port `%s`: want a vsock "
+				    "port, 1 to 65535", port);
+	if (!s.warm)
+		return ign_err_setx(err, EINVAL, "annotation io.ign.reset-port: a cold-booted "
+				    "container (io.ign.boot=cold) cannot be reset");
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s_%lu", s.vsock, p) >=
+	    sizeof(a.sun_path))
+		return ign_err_setx(err, ENAMETOOLONG, "io.ign.reset-port: socket path `%s_%lu` "
+				    "too long (use a shorter --root)", s.vsock, p);
+	return listen_at(&a, SOCK_NONBLOCK, &s.guest_reset_fd, "io.ign.reset-port", err);
+}
+
 static int setup(struct ign_err *err)
 {
 	struct ign_netif nif = { 0 };
 	struct ign_volumes vols = { 0 };
-	char rootfs[PATH_MAX], vsock[PATH_MAX + 16], console[PATH_MAX + 16], base[PATH_MAX];
-	cleanup_free char *image = NULL, *spawn = NULL;
+	char rootfs[PATH_MAX], console[PATH_MAX + 16], base[PATH_MAX];
+	cleanup_free char *image = NULL;
 	cleanup_close int console_fd = -1;
-	int cached, warm, r;
+	int cached, r;
 
 	if ((r = ign_state_read(s.dir, &s.st, err)) < 0)
 		return r;
 	if ((r = ign_oci_load(s.st.bundle, &s.cfg, err)) < 0)
 		return r;
+	/* published ports listen on the host's localhost: before the container's netns */
+	const char *ports = ign_oci_annotation(&s.cfg, "io.ign.ports");
+	snprintf(s.vsock, sizeof(s.vsock), "%s/%s", s.dir, IGN_VSOCK_SOCK);
+	s.fwd.vsock = s.vsock;
+	if (ports) {
+		char path[PATH_MAX + 8];
+		snprintf(path, sizeof(path), "%s/ports", s.dir);
+		if ((r = ign_forwards_parse(ports, &s.fwd, err)) < 0 ||
+		    (r = ign_forwards_listen(&s.fwd, err)) < 0 ||
+		    (r = ign_forwards_publish(&s.fwd, path, err)) < 0)
+			return r;
+	}
 	if (s.cfg.netns) {
 		if ((r = ign_netns_enter(s.cfg.netns, err)) < 0 || (r = ign_netns_find(&nif, err)) < 0)
 			return r;
@@ -244,25 +459,34 @@ static int setup(struct ign_err *err)
 	if ((r = ign_rootimg_get(&img, &image, &cached, err)) < 0)
 		return ign_err_wrap(err, "root image");
 	log_debug("root image %s (%s)", image, cached ? "cached" : "built");
-	if ((r = spawn_message(&nif, &vols, &spawn, err)) < 0)
+	if ((r = spawn_message(&nif, &vols, &s.spawn, err)) < 0)
 		return r;
 
-	snprintf(vsock, sizeof(vsock), "%s/%s", s.dir, IGN_VSOCK_SOCK);
 	snprintf(console, sizeof(console), "%s/console.log", s.dir);
 	console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	struct ign_vm_config vc = {
 		.vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib, .console_in = -1,
-		.console_out = console_fd, .vsock_path = vsock, .vsock_cid = 3,
+		.console_out = console_fd, .vsock_path = s.vsock, .vsock_cid = 3,
 	};
 	if ((r = ign_seccomp_mode_from_env(&vc.seccomp, err)) < 0)
 		return r;
 	const char *boot = ign_oci_annotation(&s.cfg, "io.ign.boot");
-	warm = !boot || strcmp(boot, "cold");
-	if (warm) {
-		struct ign_base_profile prof = { .kernel = s.o.kernel, .initrd = s.o.initrd,
-						 .vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib };
-		int built;
-		if ((r = ign_warm_base(s.o.bases, &prof, console_fd, vc.seccomp, base, &built,
+	s.warm = !boot || strcmp(boot, "cold");
+	const char *reset_port = ign_oci_annotation(&s.cfg, "io.ign.reset-port");
+	if (reset_port && (r = guest_reset_listen(reset_port, err)) < 0)
+		return r;
+	struct ign_base_profile prof = { .kernel = s.o.kernel, .initrd = s.o.initrd,
+					 .vcpus = s.cfg.vcpus, .mem_mib = s.cfg.mem_mib,
+					 .cmdline = IGN_GUEST_CMDLINE };
+	if (s.warm) {
+		int built = 0;
+		s.ready = ign_oci_annotation(&s.cfg, "io.ign.ready");
+		if (s.ready && (r = app_base_find(&prof, image, base, err)) < 0)
+			return r;
+		/* the application base: what the VM changed, over the profile's base */
+		vc.snapshot_diff = s.app_build;
+		if (!s.app_restored &&
+		    (r = ign_warm_base(s.o.bases, &prof, console_fd, vc.seccomp, base, &built,
 					 err)) < 0)
 			return r;
 		log_debug("warm base %s%s", base, built ? " (built now)" : "");
@@ -283,7 +507,7 @@ static int setup(struct ign_err *err)
 		memcpy(vc.net_mac, nif.mac, 6);
 	}
 	if ((r = ign_vm_create(&vc, &s.vm, err)) < 0)
-		return warm ? ign_err_wrap(err, "restore of warm base `%s` (`ign-runtime bases drop "
+		return s.warm ? ign_err_wrap(err, "restore of warm base `%s` (`ign-runtime bases drop "
 					   "NAME` has the next create build it anew)", base) : r;
 	if (nif.ifindex && (r = ign_netns_redirect(&nif, TAP_NAME, err)) < 0)
 		return r;
@@ -293,10 +517,10 @@ static int setup(struct ign_err *err)
 	 * All set up on the host: from here on, the VMM's mount namespace with
 	 * only the state directory in it, and its privileges (docs/security.md).
 	 */
-	const char *keep[] = { s.dir };
+	const char *keep[] = { s.dir, s.app_build ? s.o.bases : NULL };  /* where it is saved */
 	char jail[PATH_MAX + 8];
 	snprintf(jail, sizeof(jail), "%s/jail", s.dir);
-	if ((r = ign_vm_jail(jail, keep, 1, err)) < 0 ||
+	if ((r = ign_vm_jail(jail, keep, 2, err)) < 0 ||
 	    (r = ign_vm_drop_privileges(&vc, err)) < 0)
 		return r;
 	if ((s.vm_done_fd = eventfd(0, EFD_CLOEXEC)) < 0)
@@ -307,11 +531,15 @@ static int setup(struct ign_err *err)
 	/* the VM thread started without it: this thread's own allowlist */
 	if ((r = ign_seccomp_apply(vc.seccomp, IGN_THREAD_SHIM, err)) < 0)
 		return r;
-	if ((r = ign_agent_open(&s.agent, vsock, AGENT_TIMEOUT_MS, err)) < 0)
+	if ((r = ign_agent_open(&s.agent, s.vsock, AGENT_TIMEOUT_MS, err)) < 0)
 		return ign_err_wrap(err, "the guest's agent did not come up (console: %s)", console);
-	if ((r = setup_guest(warm, err)) < 0)
+	if (s.app_restored)
+		return (r = setup_guest(0, err)) < 0 ? r : adopt_main(err);
+	if ((r = setup_guest(s.warm, err)) < 0)
 		return r;
-	if ((r = ign_proc_spawn(&s.agent, "main", s.cfg.terminal, spawn, &s.main, err)) < 0)
+	if (s.app_build)
+		return app_base_build(&prof, err);
+	if ((r = ign_proc_spawn(&s.agent, "main", s.cfg.terminal, s.spawn, &s.main, err)) < 0)
 		return r;
 	return 0;
 }
@@ -323,12 +551,7 @@ static int listen_ctl(struct ign_err *err)
 	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", s.dir, IGN_CTL_SOCK) >=
 	    sizeof(a.sun_path))
 		return ign_err_setx(err, ENAMETOOLONG, "control socket path too long");
-	unlink(a.sun_path);
-	s.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s.listen_fd < 0 || bind(s.listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(s.listen_fd, 8) < 0)
-		return ign_err_set(err, errno, "control socket `%s`", a.sun_path);
-	return 0;
+	return listen_at(&a, 0, &s.listen_fd, "control socket", err);
 }
 
 static __attribute__((noreturn)) void finish(int status)
@@ -348,11 +571,18 @@ static __attribute__((noreturn)) void finish(int status)
 	_exit(status);
 }
 
-static void start_main(struct ign_err *err, int *r)
+/* The main process runs, relayed to our stdio (or the pty's slave). */
+static int run_main(int *gpid, struct ign_err *err)
 {
 	int in = s.slave >= 0 ? s.slave : STDIN_FILENO;
 	int out = s.slave >= 0 ? s.slave : STDOUT_FILENO;
 	int errfd = s.slave >= 0 ? -1 : STDERR_FILENO;
+
+	return ign_proc_start(&s.main, in, out, errfd, gpid, err);
+}
+
+static void start_main(struct ign_err *err, int *r)
+{
 	int gpid = 0;
 
 	if (s.st.status != IGN_CREATED) {
@@ -360,7 +590,13 @@ static void start_main(struct ign_err *err, int *r)
 				  ign_status_name(s.st.status));
 		return;
 	}
-	if ((*r = ign_proc_start(&s.main, in, out, errfd, &gpid, err)) < 0) {
+	if (s.adopted) {  /* it runs already: an application base's (docs/warm-bases.md) */
+		s.st.status = IGN_RUNNING;
+		save_state();
+		*r = 0;
+		return;
+	}
+	if ((*r = run_main(&gpid, err)) < 0) {
 		/* it never ran: the container is over, with the status a shell gives */
 		s.main.exited = 1;
 		s.main.status = strstr(err->msg, "not found") || strstr(err->msg, "no such file") ?
@@ -370,6 +606,90 @@ static void start_main(struct ign_err *err, int *r)
 	s.st.status = IGN_RUNNING;
 	save_state();
 	log_debug("started, guest pid %d", gpid);
+}
+
+/* After a rollback: the guest's agent again, and the main process as its base has it. */
+static int rejoin(int running, int *gpid, struct ign_err *err)
+{
+	int r;
+
+	if ((r = ign_agent_open(&s.agent, s.vsock, RESET_AGENT_TIMEOUT_MS, err)) < 0)
+		return r;
+	if (s.app_restored)  /* the application base: main runs there */
+		return (r = setup_guest(0, err)) < 0 ? r : adopt_main(err);
+	if ((r = setup_guest(1, err)) < 0)
+		return r;
+	if (s.app_build)  /* the profile's base: main starts again, with the guest's stdio */
+		return start_detached_main(err);
+	if ((r = ign_proc_spawn(&s.agent, "main", s.cfg.terminal, s.spawn, &s.main, err)) < 0)
+		return r;
+	return running ? run_main(gpid, err) : 0;
+}
+
+/*
+ * Back to the warm base in place (ign_vm_reset: the clone's changed pages
+ * dropped, its vsock connections ended), then as a new clone: a new seed and
+ * clock, the root mounted, the main process spawned again and, if the
+ * container was running, started, on the same host stdio. Anything the
+ * workload wrote inside the VM is gone. A failure past the rollback ends the
+ * VM, and the container stops (status 255).
+ */
+static void reset_main(struct ign_err *err, int *r)
+{
+	int running = s.st.status == IGN_RUNNING, gpid = 0;
+	struct timespec t0, t1, t2;
+
+	if ((s.st.status != IGN_CREATED && !running) || s.main.exited) {
+		*r = ign_err_setx(err, EINVAL, "cannot reset a container that is %s",
+				  s.main.exited ? "exiting" : ign_status_name(s.st.status));
+		return;
+	}
+	if (!s.warm) {
+		*r = ign_err_setx(err, EINVAL, "cannot reset a container that was cold-booted "
+				  "(io.ign.boot=cold): only a clone of a warm base can");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((*r = ign_vm_reset(s.vm, err)) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s.resets++;
+	ign_proc_close(&s.main);
+	ign_agent_close(&s.agent);
+	if ((*r = rejoin(running, &gpid, err)) < 0) {
+		ign_err_wrap(err, "after the reset");
+		ign_vm_kill(s.vm);  /* the loop sees the VM end and stops the container */
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	log_debug("reset to the warm base in %.1f ms (rollback %.1f ms)%s, guest pid %d",
+		  (t2.tv_sec - t0.tv_sec) * 1e3 + (t2.tv_nsec - t0.tv_nsec) / 1e6,
+		  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+		  running ? ", main process started again" : "", gpid);
+}
+
+/* The guest asked (every connection waiting is one ask): a reset, at most one a second. */
+static void guest_reset(void)
+{
+	struct ign_err err = { 0 };
+	struct timespec now;
+	int c, asked = 0, r = 0;
+
+	while ((c = accept4(s.guest_reset_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(c);
+		asked = 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long since = (now.tv_sec - s.guest_reset_at.tv_sec) * 1000 +
+		     (now.tv_nsec - s.guest_reset_at.tv_nsec) / 1000000;
+	if (!asked || since < GUEST_RESET_GAP_MS)  /* guest_reset_at starts at boot: 0 */
+		return;
+	reset_main(&err, &r);
+	clock_gettime(CLOCK_MONOTONIC, &s.guest_reset_at);
+	if (r < 0)
+		log_warn("the guest asked for a reset: %s", err.msg);
+	else
+		log_debug("the guest asked for a reset");
 }
 
 static void kill_main(int sig, int all, struct ign_err *err, int *r)
@@ -403,6 +723,8 @@ static void serve_client(void)
 		start_main(&err, &r);
 	else if (!strcmp(type, "kill") && sig > 0 && sig < 65)
 		kill_main((int)sig, all, &err, &r);
+	else if (!strcmp(type, "reset"))
+		reset_main(&err, &r);
 	else
 		r = ign_err_setx(&err, EINVAL, "unknown request `%s`", type);
 	cleanup_free char *reply = r < 0 ? ign_json_object3("type", "error", "message", err.msg,
@@ -456,20 +778,27 @@ static int loop(void)
 			finish(s.main.status);
 		if (s.main.exited && s.agent.ctl >= 0)
 			ign_agent_close(&s.agent);  /* the guest powers off once we hang up */
-		struct pollfd p[5 + IGN_PROC_NFDS] = {
+		struct pollfd p[5 + IGN_PROC_NFDS + IGN_FWD_NFDS] = {
 			{ .fd = s.listen_fd, .events = POLLIN },
 			{ .fd = s.main.exited ? -1 : s.agent.ctl, .events = POLLIN },
 			{ .fd = s.vm_done_fd, .events = POLLIN },
 			{ .fd = s.sig_fd, .events = POLLIN },
+			{ .fd = s.main.exited ? -1 : s.guest_reset_fd, .events = POLLIN },
 		};
-		ign_proc_pollfds(&s.main, &p[4]);
-		if (poll(p, 4 + IGN_PROC_NFDS, -1) < 0) {
+		ign_proc_pollfds(&s.main, &p[5]);
+		ign_forwards_pollfds(&s.fwd, &p[5 + IGN_PROC_NFDS]);
+		if (poll(p, sizeof(p) / sizeof(p[0]), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		unsigned resets = s.resets;
 		if (p[0].revents)
 			serve_client();
+		if (p[4].revents)
+			guest_reset();
+		if (s.resets != resets)
+			continue;  /* the other fds polled are gone */
 		if (p[1].revents && ign_agent_read_event(&s.agent, &err) < 0) {
 			log_warn("agent: %s", err.msg);
 			/* the guest is gone or broke the protocol: wait for the VM to end */
@@ -487,7 +816,8 @@ static int loop(void)
 		}
 		if (p[3].revents)
 			on_signal();
-		ign_proc_step(&s.main, &p[4]);
+		ign_proc_step(&s.main, &p[5]);
+		ign_forwards_step(&s.fwd, &p[5 + IGN_PROC_NFDS]);
 	}
 }
 

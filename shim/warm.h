@@ -13,7 +13,12 @@
 #include "ign/err.h"
 #include "ign/vmm.h"
 
-#define IGN_GUEST_CMDLINE "console=ttyS0 reboot=k panic=-1 quiet"
+/*
+ * idle=halt: plain HLT when idle. Some CPU models (QEMU's emulated AMD among
+ * them) make Linux pick its AMD E400 idle routine, which triple-faulted a
+ * 2-vCPU guest under nested emulation.
+ */
+#define IGN_GUEST_CMDLINE "console=ttyS0 reboot=k panic=-1 quiet idle=halt"
 
 /*
  * The slots: disk 0 (read-only: the root image), virtio-rng, virtio-net,
