@@ -579,6 +579,15 @@ static int control(int fd, struct ign_json *m, struct ign_err *err)
 		}
 		return reply_ok(fd, "pid", p->pid);
 	}
+	if (!strcmp(type, "adopt")) {
+		/* a process whose connection is gone (a warm base saved it running) */
+		if ((r = msg_proc(msg, &p, err)) < 0)
+			return r;
+		if (!p->pid)
+			return ign_err_setx(err, EINVAL, "process `%s` was never started", p->id);
+		p->ctl = fd;
+		return reply_ok(fd, "pid", p->pid);
+	}
 	if (!strcmp(type, "signal")) {
 		int all = 0;
 		if ((r = msg_proc(msg, &p, err)) < 0 ||
