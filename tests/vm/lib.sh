@@ -44,6 +44,12 @@ check() {  # check NAME DESCRIPTION [FILE]: the verdict in $bad; shows $T/FILE.*
 }
 
 want_rc() { [ "$(cat "$T/$1.rc")" = "$2" ] || bad="$bad exit status $(cat "$T/$1.rc"), want $2;"; }
+# json_field FIELD: a top-level field of the JSON object on stdin (state's pid, status...)
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# runs PID: PID is a live process (a zombie, killed and not yet reaped, is not)
+runs() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# accepts HOST:PORT: something accepts a TCP connection there (within 5 s)
+accepts() { python3 -c 'import socket,sys; h,p=sys.argv[1].rsplit(":",1); socket.create_connection((h,int(p)),timeout=5)' "$1" 2>/dev/null; }
 # no_panic NAME: the guest did not panic (a panic=-1 reboot also ends the VMM with 0)
 no_panic() { cat "$T/$1.out" "$T/$1.console" 2>/dev/null | grep -q "Kernel panic" && bad="$bad $1: the guest kernel panicked;"; }
 # proc_status NAME PID: PID's capability sets and no_new_privs, in NAME.status

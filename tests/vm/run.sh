@@ -43,7 +43,17 @@ cp "$kdir/vmlinux" "$build/share/ign-runtime/ign-init.cpio.gz" "$stage/ign/prefi
 cp "$build/tests/consock" "$stage/ign/"
 # cases.sh runs the suites that $D/suites names, each between suite_begin and
 # suite_end; a nested retry rewrites that file with the unfinished ones.
-suites=${IGN_VM_SUITES:-devices snapshot e2e runtime podman}
+suites=${IGN_VM_SUITES:-devices snapshot e2e runtime podman browser}
+# The browser suite's image (images/browser/build.sh: cached, built as root)
+# and its root image, made here into the cache; the suite links it into its own.
+case " $suites " in *" browser "*)
+	sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+	brfs=$($sudo env IGN_CACHE_DIR="$cache" "$top/images/browser/build.sh") || exit 1
+	brimg=$("$build/runtime/ign-mkimage" --quiet --fs erofs --cache "$cache/images" "$brfs") || exit 1
+	echo "$top" >"$stage/ign/top"
+	echo "$brfs" >"$stage/ign/browser-rootfs"
+	echo "$brimg" >"$stage/ign/browser-image"
+esac
 if [ "$script" = cases ]; then
 	cp "$here"/*.sh "$stage/ign/"
 	echo "$suites" >"$stage/ign/suites"
@@ -59,6 +69,7 @@ finish
 EOF
 else
 	cp "$script" "$stage/ign/cases.sh"
+	cp "$here/browser-lib.sh" "$stage/ign/"  # for bench/browser-in-vm.sh
 fi
 for b in boottime ignbench; do
 	if [ -x "$build/bench/$b" ]; then cp "$build/bench/$b" "$stage/ign/"; fi
@@ -105,7 +116,7 @@ done
 # L1's console is stdio; its second serial port (ttyS1) is a file that
 # l1-stage2 writes a heartbeat to every 10 s, so a hung L1 is seen in 90 s.
 l1_boot() {
-	timeout "$1" qemu-system-x86_64 -accel tcg -cpu max -m 3G -smp 2 \
+	timeout "$1" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 \
 		-display none -monitor "unix:$stage/l1.mon,server,nowait" -no-reboot -kernel "$l1_kernel" -initrd "$stage/l1.cpio.gz" \
 		-serial stdio -serial "file:$stage/l1.beat" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on \
@@ -171,7 +182,7 @@ l1_watch() {
 # Up to six L1 boots within IGN_L1_BUDGET seconds; each runs the suites no
 # earlier boot finished (a suite cut short by a hung L1 runs again, whole).
 echo "vm tests: no usable /dev/kvm here; nested KVM in an L1 guest under QEMU TCG (-cpu max, AMD SVM), L1 kernel $kver"
-budget_end=$(($(date +%s) + ${IGN_L1_BUDGET:-2700}))
+budget_end=$(($(date +%s) + ${IGN_L1_BUDGET:-3600}))
 passed=0 failed=0 remaining=$suites
 for attempt in 1 2 3 4 5 6; do
 	left=$((budget_end - $(date +%s)))

@@ -24,11 +24,9 @@ PY
 }
 rt() { timeout -k 10 "$TMO" "$RT" --root "$ROOT" "$@"; }
 # state_field ID FIELD: one field of `state ID`'s JSON (fails if there is no state)
-state_field() { rt state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null; }
+state_field() { rt state "$1" 2>/dev/null | json_field "$2" 2>/dev/null; }
 # status ID: the container's status per `state`, or "gone"
 status() { state_field "$1" status || echo gone; }
-# runs PID: PID is a live process (a zombie, killed and not yet reaped, is not)
-runs() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 # nbases: how many warm bases `bases` lists
 nbases() { rt bases --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 want_status() { s=$(status "$1"); [ "$s" = "$2" ] || bad="$bad status of $1 is $s, want $2;"; }
@@ -281,6 +279,199 @@ rt run --bundle "$T/rnd" rnd3 </dev/null >"$T/rnd3.out" 2>&1 || bad="$bad run af
 [ -n "$bad" ] && cat "$T/rnd1.out" "$T/rnd2.out" "$T/same1.out" "$T/same2.out" >>"$T/wb.out"
 check rt_warm "warm bases: one per profile; each clone reads its own random bytes and has the host's time (its base is minutes old); same output and status as a cold boot; bases list, drop, rebuild" wb
 
+# Reset (docs/warm-bases.md): `reset ID` rolls the container's VM back to its
+# warm base in place and starts the process again on the same stdio. What the
+# process wrote in the guest is gone, a volume is mounted again, the RNG gets a
+# new seed, and the shim is the same process with as many fds as before.
+case_begin rt_reset
+rm -rf "$T/rsvol"; mkdir -p "$T/rsvol"; echo "host-file" >"$T/rsvol/in"
+bundle rs "c['process']['args'] = ['sh', '-c', '[ -e /mark ] && echo SEEN; echo x > /mark; echo run \$(head -c 8 /dev/urandom | od -An -tx1 | tr -d \" \") \$(cat /v/in); exec sleep 1000']; c['mounts'] += [{'destination': '/v', 'type': 'bind', 'source': '$T/rsvol', 'options': ['rbind', 'rw']}]"
+# nruns NAME: the "run ..." lines in NAME.out; wait_runs NAME N: until there are N (30 s)
+nruns() { grep -c '^run ' "$T/$1.out"; }
+wait_runs() { i=0; while [ "$(nruns "$1")" -lt "$2" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; }
+rt --debug create --bundle "$T/rs" --pid-file "$T/rs.pid" rs >"$T/rs.out" 2>&1 </dev/null
+rt start rs || bad="$bad start failed;"
+wait_runs rs 1
+pid=$(cat "$T/rs.pid")
+rt exec rs sh -c 'echo changed > /mark2' || bad="$bad exec before the reset failed;"
+nfd=$(ls "/proc/$pid/fd" | wc -l)
+for k in 2 3 4 5 6; do
+	rt reset rs 2>>"$T/rs.err" || bad="$bad reset $k failed: $(tail -n 1 "$T/rs.err");"
+	wait_runs rs $k
+done
+# the shim's debug log times each reset: "in T ms (rollback R ms)"
+grep -o 'reset to the warm base in .*ms)' "$ROOT/rs/shim.log" | tr -d '()' |
+	awk '{print $7, $10}' >"$T/rs.ms"
+[ "$(nruns rs)" = 6 ] || bad="$bad $(nruns rs) runs after 5 resets, want 6;"
+grep -q SEEN "$T/rs.out" && bad="$bad a reset process saw the file its predecessor wrote;"
+[ "$(grep '^run ' "$T/rs.out" | cut -d' ' -f2 | sort -u | wc -l)" = 6 ] || bad="$bad the 6 runs did not read 6 different random values;"
+[ "$(grep -c '^run .* host-file$' "$T/rs.out")" = 6 ] || bad="$bad not every run read the volume;"
+want_status rs running
+runs "$pid" || bad="$bad the shim $pid is gone after the resets;"
+[ "$(state_field rs pid)" = "$pid" ] || bad="$bad state's pid changed;"
+[ "$(ls "/proc/$pid/fd" | wc -l)" = "$nfd" ] || bad="$bad the shim had $nfd fds, $(ls "/proc/$pid/fd" | wc -l) after 5 resets;"
+rt exec rs cat /mark2 >/dev/null 2>&1 && bad="$bad the exec's file outlived the reset;"
+rt exec rs cat /mark >"$T/rs.mark" 2>&1 || bad="$bad exec after the resets: $(cat "$T/rs.mark");"
+rt kill rs KILL; wait_status rs stopped
+rt reset rs 2>"$T/rs.err" && bad="$bad reset of a stopped container succeeded;"
+grep -q "cannot reset container .rs.: it is stopped" "$T/rs.err" || bad="$bad stopped: $(cat "$T/rs.err");"
+rt delete rs || bad="$bad delete failed;"
+rt reset rs 2>"$T/rs.err" && bad="$bad reset of a deleted container succeeded;"
+grep -q "does not exist" "$T/rs.err" || bad="$bad deleted: $(cat "$T/rs.err");"
+[ "$(wc -l <"$T/rs.ms")" = 5 ] || bad="$bad the shim logged $(wc -l <"$T/rs.ms") resets, want 5;"
+echo "IGN_FIGURE reset of a running container (5, medians): rollback $(cut -d' ' -f2 "$T/rs.ms" | sort -n | sed -n 3p) ms, to its process started again $(cut -d' ' -f1 "$T/rs.ms" | sort -n | sed -n 3p) ms"
+# In the foreground: the reset process reads the same stdin and its exit status
+# is the container's; a created container's reset leaves it created.
+rm -f "$T/rsf.fifo"; mkfifo "$T/rsf.fifo"
+bundle rsf 'c["process"]["args"] = ["sh", "-c", "echo ready $$; read x; echo got $x; exit 7"]'
+( rt run --bundle "$T/rsf" rsf <"$T/rsf.fifo" >"$T/rsf.out" 2>&1; echo $? >"$T/rsf.rc" ) &
+exec 7>"$T/rsf.fifo"
+i=0; while ! grep -q ready "$T/rsf.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+rt reset rsf 2>>"$T/rsf.out" || bad="$bad reset of the foreground run failed;"
+i=0; while [ "$(grep -c ready "$T/rsf.out")" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo hello >&7
+exec 7>&-
+i=0; while [ ! -s "$T/rsf.rc" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+want_rc rsf 7
+[ "$(grep -c ready "$T/rsf.out")" = 2 ] || bad="$bad the foreground run printed 'ready' $(grep -c ready "$T/rsf.out") times;"
+grep -qx "got hello" "$T/rsf.out" || bad="$bad the reset process did not read stdin;"
+rt delete rsf 2>/dev/null
+rt create --bundle "$T/rs" rsc </dev/null >"$T/rsc.out" 2>&1
+rt reset rsc || bad="$bad reset of a created container failed;"
+want_status rsc created
+grep -q '^run ' "$T/rsc.out" && bad="$bad the created container's process ran at the reset;"
+rt start rsc; i=0; while ! grep -q '^run ' "$T/rsc.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(grep -c '^run ' "$T/rsc.out")" = 1 ] || bad="$bad the created-then-reset container ran $(grep -c '^run ' "$T/rsc.out") times;"
+rt delete --force rsc
+bundle rscold 'c["process"]["args"] = ["sleep", "1000"]; c["annotations"] = {"io.ign.boot": "cold"}'
+rt create --bundle "$T/rscold" rscold </dev/null >/dev/null 2>&1
+rt reset rscold 2>"$T/rs.err" && bad="$bad reset of a cold-booted container succeeded;"
+grep -q "cold-booted" "$T/rs.err" || bad="$bad cold: $(cat "$T/rs.err");"
+want_status rscold created
+rt delete --force rscold
+[ -n "$bad" ] && cat "$T/rs.out" "$T/rsf.out" >>"$T/rs.err"
+check rt_reset "reset: a running clone rolls back to its warm base 5 times (the process starts again on the same stdio, its guest files are gone, the volume is mounted again, new random bytes each time, same shim with the same fds); a foreground run's reset process reads stdin and its exit status is the run's; created stays created; stopped, deleted and cold-booted containers refused" rs
+
+# io.ign.reset-port: the guest asks for its own reset (the browser's key chord)
+case_begin rt_guest_reset
+bundle gr 'c["process"]["args"] = ["sh", "-c", "echo run $(head -c 8 /dev/urandom | od -An -tx1 | tr -d \" \"); exec sleep 1000"]; c["annotations"] = {"io.ign.reset-port": "1100"}'
+rt create --bundle "$T/gr" gr </dev/null >"$T/gr.out" 2>&1 || bad="$bad create failed: $(cat "$T/gr.out");"
+rt start gr
+wait_runs gr 1
+pid=$(state_field gr pid)
+rt exec gr vsockcat vsock-connect 2 1100 </dev/null >/dev/null 2>&1  # ends with the VM's rollback
+wait_runs gr 2
+[ "$(nruns gr)" = 2 ] || bad="$bad the process ran $(nruns gr) times after the guest asked for a reset, want 2;"
+[ "$(grep '^run ' "$T/gr.out" | sort -u | wc -l)" = 2 ] || bad="$bad the reset process read the same random bytes;"
+want_status gr running
+[ "$(state_field gr pid)" = "$pid" ] || bad="$bad the shim changed;"
+rt exec gr vsockcat vsock-connect 2 1101 </dev/null >"$T/gr.other" 2>&1 && bad="$bad another host port took a guest connection;"
+[ "$(nruns gr)" = 2 ] || bad="$bad a connection to another port reset the container;"
+rt delete --force gr
+for a in x 0 70000; do
+	bundle grbad "c['process']['args'] = ['true']; c['annotations'] = {'io.ign.reset-port': '$a'}"
+	rt create --bundle "$T/grbad" grbad </dev/null >"$T/grbad.out" 2>&1 && bad="$bad io.ign.reset-port $a was accepted;"
+	grep -q "io.ign.reset-port \`$a\`" "$T/grbad.out" || bad="$bad reset-port $a: $(cat "$T/grbad.out");"
+	[ -e "$ROOT/grbad" ] && { bad="$bad the refused create left state;"; rt delete --force grbad; }
+done
+bundle grcold 'c["process"]["args"] = ["true"]; c["annotations"] = {"io.ign.reset-port": "1100", "io.ign.boot": "cold"}'
+rt create --bundle "$T/grcold" grcold </dev/null >"$T/grcold.out" 2>&1 && { bad="$bad reset-port on a cold boot was accepted;"; rt delete --force grcold; }
+grep -q "cold-booted container (io.ign.boot=cold) cannot be reset" "$T/grcold.out" || bad="$bad cold: $(cat "$T/grcold.out");"
+check rt_guest_reset "io.ign.reset-port: a guest connection to the host's vsock port resets the container (its process runs again with new random bytes, same shim), another port does not; a bad port and a cold boot refused by name" gr
+
+# Application bases (docs/warm-bases.md): with io.ign.ready the first create
+# saves the VM once the ready command succeeds, the process running; every
+# later create restores that, the process already there.
+case_begin rt_appbase
+bundle ab 'c["process"]["args"] = ["sh", "-c", "head -c 8 /dev/urandom | od -An -tx1 | tr -d \" \" > /tmp/made; sleep 1; touch /tmp/ready; exec sleep 1000"]; c["annotations"] = {"io.ign.ready": "while [ ! -e /tmp/ready ]; do sleep 0.1; done"}'
+napps() { rt bases --format json | python3 -c 'import json,sys; print(len([b for b in json.load(sys.stdin) if "-app-" in b["name"]]))'; }
+rt --debug create --bundle "$T/ab" ab1 </dev/null >"$T/ab.out" 2>&1 || bad="$bad create ab1: $(cat "$T/ab.out");"
+[ "$(napps)" = 1 ] || bad="$bad $(napps) application bases after the first create, want 1;"
+rt start ab1 || bad="$bad start ab1 failed;"
+want_status ab1 running
+m1=$(rt exec ab1 cat /tmp/made </dev/null 2>&1)
+t0=$(date +%s%N)
+rt --debug create --bundle "$T/ab" ab2 </dev/null >>"$T/ab.out" 2>&1 || bad="$bad create ab2 failed;"
+t1=$(date +%s%N)
+rt start ab2
+m2=$(rt exec ab2 cat /tmp/made </dev/null 2>&1)
+[ -n "$m1" ] && [ "$m1" = "$m2" ] || bad="$bad the clone's process did not come from the base ('$m1' vs '$m2');"
+[ "$(napps)" = 1 ] || bad="$bad the second create built another base;"
+r1=$(rt exec ab1 sh -c 'head -c 8 /dev/urandom | od -An -tx1' </dev/null); r2=$(rt exec ab2 sh -c 'head -c 8 /dev/urandom | od -An -tx1' </dev/null)
+[ -n "$r1" ] && [ "$r1" != "$r2" ] || bad="$bad two clones read the same random bytes;"
+rt exec ab2 touch /tmp/mine </dev/null
+rt reset ab2 || bad="$bad reset of the clone failed;"
+rt exec ab2 ls /tmp/mine </dev/null >/dev/null 2>&1 && bad="$bad the clone's file outlived its reset;"
+[ "$(rt exec ab2 cat /tmp/made </dev/null 2>&1)" = "$m1" ] || bad="$bad after the reset the base's process is not there;"
+echo "IGN_FIGURE application base clone: create $(((t1 - t0) / 1000000)) ms, its process running"
+# in the foreground: killed, the run's status is the process's, and the shim had its exit event
+( rt run --keep --bundle "$T/ab" ab3 </dev/null >"$T/ab3.out" 2>&1; echo $? >"$T/ab3.rc" ) &
+wait_status ab3 running
+rt kill ab3 TERM
+i=0; while [ ! -s "$T/ab3.rc" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+want_rc ab3 143
+grep -q "before the workload's exit event" "$ROOT/ab3/shim.log" && bad="$bad the clone's shim missed the exit event;"
+rt delete ab3
+for c in ab1 ab2; do rt delete --force $c; done
+# a ready command that fails: create fails, no base, no build left
+bundle abf 'c["process"]["args"] = ["sleep", "1000"]; c["annotations"] = {"io.ign.ready": "exit 3"}'
+rt create --bundle "$T/abf" abf </dev/null >"$T/abf.out" 2>&1 && bad="$bad a failing ready command was accepted;"
+grep -q 'io.ign.ready `exit 3` exited with 3' "$T/abf.out" || bad="$bad failing ready: $(cat "$T/abf.out");"
+[ "$(napps)" = 1 ] || bad="$bad the failed build left a base;"
+ls -a "$ROOT/.bases" | grep -q '^\.build-' && bad="$bad a build directory was left;"
+[ -e "$ROOT/abf" ] && bad="$bad the failed create left state;"
+bundle abm "c['process']['args'] = ['sleep', '1000']; c['annotations'] = {'io.ign.ready': 'true'}; c['mounts'] += [{'destination': '/v', 'type': 'bind', 'source': '$T', 'options': ['rbind']}]"
+rt create --bundle "$T/abm" abm </dev/null >"$T/abm.out" 2>&1 && bad="$bad an application base with a bind mount was accepted;"
+grep -q 'bind mount `/v`' "$T/abm.out" || bad="$bad bind mount: $(cat "$T/abm.out");"
+bundle abn "c['process']['args'] = ['sleep', '1000']; c['annotations'] = {'io.ign.ready': 'true'}; c['mounts'] += [{'destination': '/w', 'type': 'none', 'source': '$T', 'options': ['rbind']}]"
+rt create --bundle "$T/abn" abn </dev/null >"$T/abn.out" 2>&1 && bad="$bad an application base with a type-none rbind mount was accepted;"
+grep -q 'bind mount `/w`' "$T/abn.out" || bad="$bad type-none bind mount: $(cat "$T/abn.out");"
+# a diff over its profile's base: dropping that drops it too
+app=$(rt bases --format json | python3 -c 'import json,sys; print([b["name"] for b in json.load(sys.stdin) if "-app-" in b["name"]][0])')
+rt bases drop "${app%%-app-*}" || bad="$bad drop of the profile's base failed;"
+[ "$(napps)" = 0 ] || bad="$bad the application base outlived its profile's base;"
+[ -n "$bad" ] && cat "$ROOT"/ab*/shim.log >>"$T/ab.out" 2>/dev/null
+check rt_appbase "application bases: the first create saves the VM (a diff over the profile's base) once io.ign.ready succeeds; the next create restores it with the process running (the base's file, its own random bytes), reset goes back to it, a killed foreground run exits 143 with its exit event; a failing ready command or a bind mount (type bind, or none with rbind) refused, leaving nothing; dropping the profile's base drops it" ab
+
+# Published ports (docs/runtime.md): a guest vsock port on the host's
+# 127.0.0.1, bytes both ways; closed with the container.
+case_begin rt_ports
+bundle pt 'c["process"]["args"] = ["sh", "-c", "echo hello-from-guest | vsockcat vsock-listen 7000; echo served; exec sleep 1000"]; c["annotations"] = {"io.ign.ports": "7000"}'
+rt create --bundle "$T/pt" pt </dev/null >"$T/pt.out" 2>&1 || bad="$bad create failed: $(cat "$T/pt.out");"
+rt start pt
+rt ports pt >"$T/pt.ports" 2>&1
+grep -q '^7000 127\.0\.0\.1:[0-9][0-9]*$' "$T/pt.ports" || bad="$bad ports: $(cat "$T/pt.ports");"
+addr=$(awk '$1 == 7000 {print $2}' "$T/pt.ports")
+python3 - "$addr" >"$T/pt.client" 2>&1 <<'PY' || bad="$bad the host client failed: $(cat "$T/pt.client");"
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+got = b""
+for _ in range(100):  # until the guest's listener is up: before that, accepted and closed
+    s = socket.create_connection((host, int(port)), timeout=30)
+    s.sendall(b"hi-from-host\n")
+    s.shutdown(socket.SHUT_WR)
+    got = b"".join(iter(lambda: s.recv(4096), b""))
+    if got:
+        break
+    time.sleep(0.2)
+print(got.decode().strip())
+assert got == b"hello-from-guest\n", got
+PY
+i=0; while ! grep -q served "$T/pt.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q hi-from-host "$T/pt.out" || bad="$bad the guest did not get the host's bytes;"
+rt delete --force pt
+accepts "$addr" && bad="$bad $addr still accepts after delete;"
+bundle pt2 'c["process"]["args"] = ["true"]; c["annotations"] = {"io.ign.ports": "7000,x"}'
+rt create --bundle "$T/pt2" pt2 </dev/null >"$T/pt2.out" 2>&1 && bad="$bad a bad io.ign.ports was accepted;"
+grep -q 'io.ign.ports: `x`' "$T/pt2.out" || bad="$bad bad ports: $(cat "$T/pt2.out");"
+[ -e "$ROOT/pt2" ] && bad="$bad the refused create left state;"
+bundle pt3 'c["process"]["args"] = ["sleep", "1000"]'
+rt create --bundle "$T/pt3" pt3 </dev/null >/dev/null 2>&1
+rt ports pt3 2>"$T/pt3.out" && bad="$bad ports of a container that publishes none succeeded;"
+grep -q "publishes no ports" "$T/pt3.out" || bad="$bad no ports: $(cat "$T/pt3.out");"
+rt delete --force pt3
+check rt_ports "published ports: a guest vsock port on 127.0.0.1 (ports prints it), bytes both ways, closed after delete; a bad io.ign.ports refused by name; ports of a container without any says so" pt
+
 # Faults (docs/runtime.md, "When things break"): SIGKILL of the shim (which
 # holds the VM) after create, after start and during an exec; ign-runtime
 # killed in the middle of a create; a state entry damaged by hand. Each time
@@ -468,7 +659,13 @@ while [ $c -lt "$cycles" ]; do
 		break
 	}
 	wait_status "lk$c" stopped
-	rt delete "lk$c" 2>"$T/lk.err" || { bad="$bad cycle $c delete: $(cat "$T/lk.err");"; break; }
+	rt delete "lk$c" 2>"$T/lk.err" || {
+		bad="$bad cycle $c delete: $(cat "$T/lk.err");"
+		# a `true` that never stopped (seen once in 200-cycle runs): what the shim and guest said
+		{ tail -n 15 "$T/lk.log"; tail -n 15 "$ROOT/lk$c/shim.log"; tail -n 15 "$ROOT/lk$c/console.log"; } 2>/dev/null | sed 's/^/# lk: /'
+		rt delete --force "lk$c"
+		break
+	}
 	c=$((c + 1))
 done
 t1=$(date +%s)
@@ -503,6 +700,8 @@ for k in $(seq 1 20); do
 done
 sleep 1
 resources >"$T/lk.after"
-cmp -s "$T/lk.before" "$T/lk.after" || bad="$bad resources before/after: $(paste -d' ' "$T/lk.before" "$T/lk.after" | tr '\n' ';')"
+# a leak is a count that grew: L1's own processes may close a descriptor meanwhile
+paste -d' ' "$T/lk.before" "$T/lk.after" | awk '{ n = NF / 2; if ($NF > $n) exit 1 }' ||
+	bad="$bad resources grew, before/after: $(paste -d' ' "$T/lk.before" "$T/lk.after" | tr '\n' ';')"
 { cat "$T/lk.before" "$T/lk.after"; ls -la "$ROOT"; } >>"$T/lk.out"
 check rt_leaks "$c create/start/delete cycles and 20 containers at once with networks: no shim, descriptor, mount, link, namespace, tap, filter or cache file left" lk
