@@ -9,13 +9,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS := gcc make cmake pkg-config libc6-dev libyajl-dev zlib1g-dev libcriterion-dev \
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio gzip xz-utils kmod python3 \
 	qemu-system-x86 linux-image-amd64 busybox-static clang libclang-rt-14-dev \
-	erofs-utils e2fsprogs libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev \
-	podman conmon crun runc netavark aardvark-dns iptables
+	erofs-utils e2fsprogs debootstrap libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev \
+	podman conmon crun runc netavark aardvark-dns iptables novnc websockify
 KERNEL_DIR = $(shell images/kernel/build.sh)
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build kernel demo check unit vm fuzz bench install clean
+.PHONY: all deps build kernel demo browser check unit vm fuzz bench install clean
 
 all: build
 
@@ -36,14 +36,24 @@ build: deps
 kernel: deps
 	images/kernel/build.sh
 
+# The browser where /dev/kvm is usable; otherwise (no way to look at a nested
+# one from here) our kernel booted in our VMM, nested.
 demo: build kernel
-	tests/vm/run.sh $(BUILD) $(KERNEL_DIR) demo
+	@if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
+		bundles/browser/run.sh $(BUILD) $(KERNEL_DIR); \
+	else \
+		echo "demo: no usable /dev/kvm: the browser needs one (docs/browser.md); our kernel in our VMM, nested, instead"; \
+		tests/vm/run.sh $(BUILD) $(KERNEL_DIR) demo; \
+	fi
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure
 
 vm: build kernel
 	tests/vm/run.sh $(BUILD) $(KERNEL_DIR)
+
+browser: build kernel
+	bundles/browser/run.sh $(BUILD) $(KERNEL_DIR)
 
 check: build kernel
 	tests/check.sh $(BUILD) $(KERNEL_DIR)
@@ -56,6 +66,7 @@ bench: build kernel
 	bench/snapshot.sh $(BUILD) $(KERNEL_DIR)
 	bench/io.sh $(BUILD) $(KERNEL_DIR)
 	bench/runtime.sh $(BUILD) $(KERNEL_DIR)
+	bench/browser.sh $(BUILD) $(KERNEL_DIR)
 
 install: build kernel
 	$(SUDO) cmake --install $(BUILD) --prefix $(PREFIX)
