@@ -228,12 +228,12 @@ static int setup_guest(int mount_root, struct ign_err *err)
  * network namespace, no terminal, no bind mounts (their contents would be
  * the base's).
  */
-static int app_base_find(const struct ign_base_profile *prof, const char *image,
+static int app_base_find(const struct ign_base_profile *prof, const char *image_id,
 			 char base[PATH_MAX], struct ign_err *err)
 {
 	char profile[IGN_BASE_NAME_MAX], path[PATH_MAX + 16];
 	cleanup_free char *what = NULL;
-	size_t len, ilen = strlen(image);
+	size_t len, ilen = strlen(image_id);
 	int r;
 
 	for (unsigned i = 0; i < s.cfg.nmounts; i++)
@@ -248,11 +248,11 @@ static int app_base_find(const struct ign_base_profile *prof, const char *image,
 	snprintf(path, sizeof(path), "%s/config.json", s.st.bundle);
 	if ((r = ign_read_file(path, 1 << 20, &what, &len, err)) < 0)
 		return r;
-	char *both = realloc(what, len + ilen);  /* config.json, then the image's name: its content key */
+	char *both = realloc(what, len + ilen);  /* config.json, then the image's identity */
 	if (!both)
 		return ign_err_set(err, ENOMEM, "application base");
 	what = both;
-	memcpy(what + len, image, ilen);
+	memcpy(what + len, image_id, ilen);
 	if ((r = ign_base_name(prof, profile, err)) < 0 ||
 	    (r = ign_base_app_name(profile, what, len + ilen, s.app_name, err)) < 0)
 		return r;
@@ -422,14 +422,49 @@ static int guest_reset_listen(const char *port, struct ign_err *err)
 	return listen_at(&a, SOCK_NONBLOCK, &s.guest_reset_fd, "io.ign.reset-port", err);
 }
 
+/*
+ * The root disk: the image named by io.ign.root-image (relative to the
+ * bundle), as it is; else the image of root.path's tree from the image cache,
+ * built on a miss. *id: what an application base is keyed on (the file's
+ * identity; a cached image's path is its content key).
+ */
+static int root_image(char **image, char id[IGN_FILE_ID_MAX], struct ign_err *err)
+{
+	const char *given = ign_oci_annotation(&s.cfg, "io.ign.root-image");
+	enum ign_fs fs;
+	int cached, r;
+
+	if (given) {
+		char path[2 * PATH_MAX];
+		if (given[0] == '/')
+			snprintf(path, sizeof(path), "%s", given);
+		else
+			snprintf(path, sizeof(path), "%s/%s", s.st.bundle, given);
+		if ((r = ign_rootimg_ready(path, &fs, err)) < 0 ||
+		    (r = ign_file_id("root image", path, id, IGN_FILE_ID_MAX, err)) < 0)
+			return ign_err_wrap(err, "annotation io.ign.root-image");
+		if (!(*image = strdup(path)))
+			return ign_err_set(err, ENOMEM, "root image");
+		log_debug("root image %s (%s, given)", path, ign_fs_name(fs));
+		return 0;
+	}
+	struct ign_rootimg img = { .rootfs = s.st.rootfs, .cache_dir = s.o.cache,
+				   .fs = IGN_FS_EROFS, .progress_fd = -1 };
+	if ((r = ign_rootimg_get(&img, image, &cached, err)) < 0)
+		return ign_err_wrap(err, "root image");
+	snprintf(id, IGN_FILE_ID_MAX, "%s", *image);
+	log_debug("root image %s (%s)", *image, cached ? "cached" : "built");
+	return 0;
+}
+
 static int setup(struct ign_err *err)
 {
 	struct ign_netif nif = { 0 };
 	struct ign_volumes vols = { 0 };
-	char rootfs[PATH_MAX], console[PATH_MAX + 16], base[PATH_MAX];
+	char console[PATH_MAX + 16], base[PATH_MAX], image_id[IGN_FILE_ID_MAX];
 	cleanup_free char *image = NULL;
 	cleanup_close int console_fd = -1;
-	int cached, r;
+	int r;
 
 	if ((r = ign_state_read(s.dir, &s.st, err)) < 0)
 		return r;
@@ -453,12 +488,8 @@ static int setup(struct ign_err *err)
 		log_debug("network: %s, %s via %s", nif.ifindex ? nif.name : "none",
 			  nif.naddrs ? nif.addrs[0] : "-", nif.gateway);
 	}
-	snprintf(rootfs, sizeof(rootfs), "%s", s.st.rootfs);
-	struct ign_rootimg img = { .rootfs = rootfs, .cache_dir = s.o.cache, .fs = IGN_FS_EROFS,
-				   .progress_fd = -1 };
-	if ((r = ign_rootimg_get(&img, &image, &cached, err)) < 0)
-		return ign_err_wrap(err, "root image");
-	log_debug("root image %s (%s)", image, cached ? "cached" : "built");
+	if ((r = root_image(&image, image_id, err)) < 0)
+		return r;
 	if ((r = spawn_message(&nif, &vols, &s.spawn, err)) < 0)
 		return r;
 
@@ -481,7 +512,7 @@ static int setup(struct ign_err *err)
 	if (s.warm) {
 		int built = 0;
 		s.ready = ign_oci_annotation(&s.cfg, "io.ign.ready");
-		if (s.ready && (r = app_base_find(&prof, image, base, err)) < 0)
+		if (s.ready && (r = app_base_find(&prof, image_id, base, err)) < 0)
 			return r;
 		/* the application base: what the VM changed, over the profile's base */
 		vc.snapshot_diff = s.app_build;

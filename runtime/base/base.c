@@ -21,30 +21,16 @@
 /* Bump when the device slots of a base change: old bases are then not used. */
 #define SLOT_LAYOUT "blk1-rng-vsock-net-9p8"
 
-/* A file by its canonical path and identity: two spellings of one path are one base. */
-static int file_id(const char *what, const char *path, char *out, size_t n, struct ign_err *err)
-{
-	char real[PATH_MAX];
-	struct stat st;
-
-	if (!realpath(path, real) || stat(real, &st) < 0)
-		return ign_err_set(err, errno, "%s `%s`", what, path);
-	snprintf(out, n, "%s:%llx:%llx:%lld:%lld.%09ld", real, (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-		 st.st_mtim.tv_nsec);
-	return 0;
-}
-
 int ign_base_name(const struct ign_base_profile *p, char out[IGN_BASE_NAME_MAX],
 		  struct ign_err *err)
 {
-	char kernel[PATH_MAX + 96], initrd[PATH_MAX + 96], text[2 * PATH_MAX + 512];
+	char kernel[IGN_FILE_ID_MAX], initrd[IGN_FILE_ID_MAX], text[2 * PATH_MAX + 512];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	int r;
 
-	if ((r = file_id("kernel", p->kernel, kernel, sizeof(kernel), err)) < 0 ||
-	    (r = file_id("initrd", p->initrd, initrd, sizeof(initrd), err)) < 0)
+	if ((r = ign_file_id("kernel", p->kernel, kernel, sizeof(kernel), err)) < 0 ||
+	    (r = ign_file_id("initrd", p->initrd, initrd, sizeof(initrd), err)) < 0)
 		return r;
 	int len = snprintf(text, sizeof(text), "%s\n%s\n%u\n%" PRIu64 "\nign-vmm %s\n%s\n%s\n",
 			   kernel, initrd, p->vcpus, p->mem_mib, IGN_VMM_VERSION, SLOT_LAYOUT,

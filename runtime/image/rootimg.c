@@ -29,6 +29,30 @@ const char *ign_fs_name(enum ign_fs fs)
 	return fs == IGN_FS_EXT4 ? "ext4" : "erofs";
 }
 
+int ign_rootimg_ready(const char *path, enum ign_fs *fs, struct ign_err *err)
+{
+	/* both superblocks start 1024 bytes in; ext4's magic is 0x38 into it */
+	unsigned char sb[1024 + 0x3a];
+	struct stat st;
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return ign_err_set(err, errno, "root image `%s`", path);
+	if (!S_ISREG(st.st_mode))
+		return ign_err_setx(err, EINVAL, "root image `%s` is not a regular file (an erofs "
+				    "or ext4 image, e.g. from ign-mkimage)", path);
+	ssize_t n = ign_read_full(fd, sb, sizeof(sb));
+	if (n < 0)
+		return ign_err_set(err, (int)-n, "root image `%s`", path);
+	if (n == (ssize_t)sizeof(sb) && sb[1024] == 0xe2 && sb[1025] == 0xe1 && sb[1026] == 0xf5 &&
+	    sb[1027] == 0xe0)
+		return *fs = IGN_FS_EROFS, 0;
+	if (n == (ssize_t)sizeof(sb) && sb[1024 + 0x38] == 0x53 && sb[1024 + 0x39] == 0xef)
+		return *fs = IGN_FS_EXT4, 0;
+	return ign_err_setx(err, EINVAL, "root image `%s` is neither erofs nor ext4 (no "
+			    "superblock magic): make one with ign-mkimage ROOTFS", path);
+}
+
 /* nftw has no user pointer: the walk's state lives here for its duration. */
 static struct walk {
 	EVP_MD_CTX *md;

@@ -29,4 +29,11 @@ struct ign_rootimg {
 int ign_rootimg_get(const struct ign_rootimg *o, char **path, int *cached, struct ign_err *err);
 const char *ign_fs_name(enum ign_fs fs);
 
+/*
+ * A ready image instead of a tree (annotation io.ign.root-image): `path`
+ * must be a readable regular file holding an erofs or ext4 file system (its
+ * superblock's magic); sets *fs. Nothing is walked or built.
+ */
+int ign_rootimg_ready(const char *path, enum ign_fs *fs, struct ign_err *err);
+
 #endif

@@ -472,6 +472,33 @@ grep -q "publishes no ports" "$T/pt3.out" || bad="$bad no ports: $(cat "$T/pt3.o
 rt delete --force pt3
 check rt_ports "published ports: a guest vsock port on 127.0.0.1 (ports prints it), bytes both ways, closed after delete; a bad io.ign.ports refused by name; ports of a container without any says so" pt
 
+# io.ign.root-image: the bundle names a ready image (absolute, or relative to
+# the bundle), used as it is: root.path is an empty directory here, and the
+# image cache gets nothing. Not an image, or missing: refused by name.
+case_begin rt_root_image
+mkdir -p "$T/ri-empty"
+ncache() { find "$IGN_CACHE/images" -type f 2>/dev/null | wc -l; }
+before=$(ncache)
+for fs in ext4 erofs; do
+	bundle "ri$fs" "c['root']['path'] = '$T/ri-empty'; c['process']['args'] = ['sh', '-c', 'echo from-image; [ ! -d /lost+found ] || echo lost+found']; c['annotations'] = {'io.ign.root-image': 'img.$fs'}"
+	ln -sfn "$D/rootfs.$fs" "$T/ri$fs/img.$fs"
+	rt run --bundle "$T/ri$fs" "ri$fs" </dev/null >"$T/ri.out" 2>&1 || bad="$bad $fs: run failed: $(cat "$T/ri.out");"
+	# mkfs.ext4 makes a lost+found, mkfs.erofs does not: the given image is the root
+	want=$([ $fs = ext4 ] && echo "from-image lost+found" || echo from-image)
+	[ "$(echo $(cat "$T/ri.out"))" = "$want" ] ||
+		bad="$bad $fs: the guest said: $(cat "$T/ri.out");"
+done
+[ "$(ncache)" = "$before" ] || bad="$bad the image cache went from $before to $(ncache) files;"
+echo "not an image" >"$T/ri-text"
+for given in "$T/ri-text:neither erofs nor ext4" "$T/ri-none:No such file"; do
+	bundle ri-bad "c['process']['args'] = ['true']; c['annotations'] = {'io.ign.root-image': '${given%%:*}'}"
+	rt create --bundle "$T/ri-bad" ri-bad </dev/null >"$T/ri-bad.out" 2>&1 && bad="$bad ${given%%:*} was taken;"
+	grep -q "io.ign.root-image.*${given%%:*}.*${given#*:}" "$T/ri-bad.out" || bad="$bad ${given%%:*}: $(cat "$T/ri-bad.out");"
+	[ -e "$ROOT/ri-bad" ] && { bad="$bad the refused create left state;"; rt delete --force ri-bad; }
+	cat "$T/ri-bad.out" >>"$T/ri.out"
+done
+check rt_root_image "io.ign.root-image: a ready ext4 or erofs image (relative to the bundle) is the root as it is, root.path unread, nothing built; a file that is no image, or none, refused by name, leaving no state" ri
+
 # Faults (docs/runtime.md, "When things break"): SIGKILL of the shim (which
 # holds the VM) after create, after start and during an exec; ign-runtime
 # killed in the middle of a create; a state entry damaged by hand. Each time

@@ -74,6 +74,19 @@ int ign_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 	return 0;
 }
 
+int ign_file_id(const char *what, const char *path, char *out, size_t n, struct ign_err *err)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(path, real) || stat(real, &st) < 0)
+		return ign_err_set(err, errno, "%s `%s`", what, path);
+	snprintf(out, n, "%s:%llx:%llx:%lld:%lld.%09ld", real, (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec);
+	return 0;
+}
+
 int ign_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

@@ -3,6 +3,7 @@
 #ifndef IGN_FDIO_H
 #define IGN_FDIO_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -13,6 +14,14 @@
 int ign_read_file(const char *path, size_t max, char **out, size_t *len, struct ign_err *err);
 int ign_write_all(int fd, const void *buf, size_t len);  /* 0 or -errno */
 ssize_t ign_read_full(int fd, void *buf, size_t len);     /* bytes read (< len at EOF) or -errno */
+
+/*
+ * A file by its canonical path and identity, "PATH:dev:ino:size:mtime": two
+ * spellings of one path are one id, a replaced or rewritten file is another.
+ * `what` names the file in the error.
+ */
+#define IGN_FILE_ID_MAX (PATH_MAX + 96)
+int ign_file_id(const char *what, const char *path, char *out, size_t n, struct ign_err *err);
 
 /* mkdir -p: path and its missing parents; 0 or -errno. */
 int ign_mkdir_p(const char *path, mode_t mode);

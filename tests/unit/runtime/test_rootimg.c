@@ -176,3 +176,35 @@ Test(rootimg, full_cache_disk_is_named_and_leaves_nothing)
 	cr_assert(strstr(err.msg, cache) && strstr(err.msg, "MiB free"), "%s", err.msg);
 	cr_assert_eq(cache_entries(), 0, "no image and no temporary file left");
 }
+
+Test(rootimg, ready_images_are_known_by_their_superblock)
+{
+	struct ign_err err = { 0 };
+	enum ign_fs fs = IGN_FS_EXT4;
+	char *a, *b, p[128];
+	int cached;
+
+	cr_assert_eq(get(IGN_FS_EROFS, &a, &cached, &err), 0, "%s", err.msg);
+	cr_assert_eq(ign_rootimg_ready(a, &fs, &err), 0, "%s", err.msg);
+	cr_assert_eq(fs, IGN_FS_EROFS);
+	cr_assert_eq(get(IGN_FS_EXT4, &b, &cached, &err), 0, "%s", err.msg);
+	cr_assert_eq(ign_rootimg_ready(b, &fs, &err), 0, "%s", err.msg);
+	cr_assert_eq(fs, IGN_FS_EXT4);
+
+	/* a file that is neither, a short one, a directory, a missing one: each named */
+	snprintf(p, sizeof(p), "%s/etc/hostname", tree);
+	cr_assert_eq(ign_rootimg_ready(p, &fs, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "neither erofs nor ext4") && strstr(err.msg, p), "%s", err.msg);
+	char big[4096] = { 0 };
+	snprintf(p, sizeof(p), "%s/zeros", top);
+	int fd = open(p, O_WRONLY | O_CREAT, 0644);
+	cr_assert_eq(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	close(fd);
+	cr_assert_eq(ign_rootimg_ready(p, &fs, &err), -EINVAL, "zeros are no image");
+	cr_assert_eq(ign_rootimg_ready(tree, &fs, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
+	snprintf(p, sizeof(p), "%s/none.erofs", top);
+	cr_assert_eq(ign_rootimg_ready(p, &fs, &err), -ENOENT);
+	cr_assert(strstr(err.msg, p), "%s", err.msg);
+	free(a), free(b);
+}
