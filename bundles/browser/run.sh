@@ -1,9 +1,10 @@
 #!/bin/bash
-# make browser: the browser image (images/browser/build.sh, cached), this
-# bundle's rootfs linked to it, then `ign-runtime run browser` here in the
-# foreground, printing where to connect (docs/browser.md). Needs /dev/kvm.
+# make browser: the browser image (images/browser/build.sh, cached) and its
+# erofs image (ign-mkimage), this bundle's rootfs and rootfs.erofs linked to
+# them, then `ign-runtime run browser` here in the foreground, printing where
+# to connect (docs/browser.md). Needs /dev/kvm.
 # usage: bundles/browser/run.sh BUILD_DIR KERNEL_DIR [ID]
-# (BUILD_DIR: a build or install tree, with bin/ign-runtime and
+# (BUILD_DIR: a build or install tree, with bin/ign-runtime, bin/ign-mkimage and
 # share/ign-runtime/ign-init.cpio.gz; KERNEL_DIR: the guest's vmlinux)
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR KERNEL_DIR [ID]}
@@ -23,6 +24,10 @@ fi
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -E "$@"; fi; }
 rootfs=$(as_root "$top/images/browser/build.sh")
 ln -sfn "$rootfs" "$here/rootfs"
+# its read-only image beside it, once (the bundle's io.ign.root-image): a
+# create then uses it as it is, with no walk of the tree
+image=$(as_root "$build/bin/ign-mkimage" --cache "${rootfs%/rootfs}/images" "$rootfs")
+ln -sfn "$image" "$here/rootfs.erofs"
 export IGN_KERNEL=$kdir/vmlinux IGN_INITRD=$(cd "$build" && pwd)/share/ign-runtime/ign-init.cpio.gz
 cd "$here"
 # the ports once the shim listens, while the session runs in the foreground;

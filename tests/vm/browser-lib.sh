@@ -12,11 +12,12 @@ brt() { IGN_CACHE=$BCACHE timeout -k 10 "$BTMO" "$BRT" --root "$BROOT" "$@"; }
 hostpath() { if [ -e "/host$1" ]; then echo "/host$1"; else echo "$1"; fi; }
 top=$(hostpath "$(cat "$D/top")")  # the source tree
 tools=$top/tests/tools
-mkdir -p "$BCACHE/images" "$T/brb"
-ln -sf "$(hostpath "$(cat "$D/browser-image")")" "$BCACHE/images/"
-# the bundle as shipped (the same config.json: make browser's run.sh finds this suite's base)
+mkdir -p "$T/brb"
+# the bundle as shipped (the same config.json and image: make browser's run.sh
+# finds this suite's base)
 cp "$top/bundles/browser/config.json" "$T/brb/"
 ln -sfn "$(hostpath "$(cat "$D/browser-rootfs")")" "$T/brb/rootfs"
+ln -sfn "$(hostpath "$(cat "$D/browser-image")")" "$T/brb/rootfs.erofs"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 port_of() { brt ports "$1" 2>/dev/null | awk -v p="$2" '$1 == p {print $2}'; }
 # marker ID: the session's screen, through VNC, shows the homepage's band (#ff00aa)

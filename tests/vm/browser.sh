@@ -141,12 +141,12 @@ done
 check browser_clone "a second browser session is a clone of the warm base: its first VNC frame is the homepage, seen also through the noVNC viewer page; WebDriver BiDi opens a second local page and reads its title, which the other session does not see; a cookie and a downloaded file are gone after reset, which brings the homepage back, as the key chord Ctrl+Alt+Home typed through VNC does; delete leaves no state, shim or listener" br2
 
 # make browser's own script, bundles/browser/run.sh, on this suite's state root and
-# caches (its tree copied: it links the bundle's rootfs): `ign-runtime run browser` in
+# caches (its tree copied: it links the bundle's rootfs and image): `ign-runtime run browser` in
 # the foreground restores the warm base the first session saved, prints where to
 # connect, and Ctrl-C (SIGINT to its process group) ends the session and the viewer
 case_begin browser_make
 rm -rf "$T/tree"; mkdir -p "$T/tree/bundles" "$T/tree/images"
-cp -r "$top/bundles/browser" "$T/tree/bundles/"; rm -f "$T/tree/bundles/browser/rootfs"
+cp -r "$top/bundles/browser" "$T/tree/bundles/"; rm -f "$T/tree/bundles/browser/rootfs" "$T/tree/bundles/browser/rootfs.erofs"
 cp -r "$top/images/browser" "$T/tree/images/"
 brfs=$(hostpath "$(cat "$D/browser-rootfs")")
 t0=$(now_ms)

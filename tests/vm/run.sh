@@ -32,13 +32,13 @@ cp "$build/vmm/ign-vmm" "$build/images/hello/hello.cpio.gz" "$build/images/hello
 # The e2e root: busybox + vsockcat + ignbench, as erofs and as ext4, through the image cache.
 "$top/images/busybox/mkrootfs.sh" "$stage/rootfs" "$build/tests/vsockcat" "$build/bench/ignbench"
 for fs in erofs ext4; do
-	img=$("$build/runtime/ign-mkimage" --quiet --fs $fs --cache "$cache/images" "$stage/rootfs")
+	img=$("$build/bin/ign-mkimage" --quiet --fs $fs --cache "$cache/images" "$stage/rootfs")
 	cp "$img" "$stage/ign/rootfs.$fs"
 done
 mv "$stage/rootfs" "$stage/ign/rootfs"  # the runtime and podman suites' bundles and image
 # ign-runtime as `make install` lays it out: bin/ and share/ign-runtime/.
 mkdir -p "$stage/ign/prefix/bin" "$stage/ign/prefix/share/ign-runtime"
-cp "$build/bin/ign-runtime" "$build/bin/ign-shim" "$stage/ign/prefix/bin/"
+cp "$build/bin/ign-runtime" "$build/bin/ign-shim" "$build/bin/ign-mkimage" "$stage/ign/prefix/bin/"
 cp "$kdir/vmlinux" "$build/share/ign-runtime/ign-init.cpio.gz" "$stage/ign/prefix/share/ign-runtime/"
 cp "$build/tests/consock" "$stage/ign/"
 # cases.sh runs the suites that $D/suites names, each between suite_begin and
@@ -49,7 +49,8 @@ suites=${IGN_VM_SUITES:-devices snapshot e2e runtime podman browser}
 case " $suites " in *" browser "*)
 	sudo=$([ "$(id -u)" = 0 ] || echo sudo)
 	brfs=$($sudo env IGN_CACHE_DIR="$cache" "$top/images/browser/build.sh") || exit 1
-	brimg=$("$build/runtime/ign-mkimage" --quiet --fs erofs --cache "$cache/images" "$brfs") || exit 1
+	# where bundles/browser/run.sh makes and finds it (beside the tree, root's)
+	brimg=$($sudo "$build/bin/ign-mkimage" --quiet --cache "${brfs%/rootfs}/images" "$brfs") || exit 1
 	echo "$top" >"$stage/ign/top"
 	echo "$brfs" >"$stage/ign/browser-rootfs"
 	echo "$brimg" >"$stage/ign/browser-image"
