@@ -76,6 +76,7 @@ static struct shim {
 	struct ign_vm *vm;
 	pthread_t vm_thread;
 	int vm_started, vm_done_fd, vm_status, vm_rc;
+	char vm_err[256];         /* why ign_vm_run failed, when it did */
 	struct ign_agent agent;
 	struct ign_proc main;
 	char *spawn;             /* the main process's spawn message: again at a reset */
@@ -107,8 +108,10 @@ static void *vm_thread(void *arg)
 	(void)arg;
 	pthread_setname_np(pthread_self(), "vm");
 	s.vm_rc = ign_vm_run(s.vm, &s.vm_status, &err);
-	if (s.vm_rc < 0)
+	if (s.vm_rc < 0) {
 		log_err("the VM failed: %s", err.msg);
+		snprintf(s.vm_err, sizeof(s.vm_err), "%.255s", err.msg);
+	}
 	if (write(s.vm_done_fd, &one, sizeof(one)) < 0)
 		log_err("eventfd: %m");
 	return NULL;
@@ -292,6 +295,28 @@ static int start_detached_main(struct ign_err *err)
 	return 0;
 }
 
+/* The guest console's last non-empty line (at most n - 1 bytes of it), in buf. */
+static const char *console_last_line(char *buf, size_t n)
+{
+	char path[PATH_MAX + 16];
+	cleanup_close int fd = -1;
+	struct stat st;
+	ssize_t k = 0;
+
+	snprintf(path, sizeof(path), "%s/console.log", s.dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		off_t at = st.st_size > (off_t)n - 1 ? st.st_size - ((off_t)n - 1) : 0;
+		k = pread(fd, buf, n - 1, at);
+	}
+	buf[k > 0 ? k : 0] = 0;
+	char *end = buf + strlen(buf);
+	while (end > buf && (end[-1] == '\n' || end[-1] == '\r'))
+		*--end = 0;
+	char *nl = strrchr(buf, '\n');
+	return nl ? nl + 1 : buf;
+}
+
 /*
  * Builds the application base from this VM: the main process runs with the
  * guest's stdio, the ready command is run until it succeeds once, then the
@@ -334,9 +359,12 @@ static int app_base_build(const struct ign_base_profile *prof, struct ign_err *e
 			break;
 		if (r != -ETIMEDOUT || waited >= READY_TIMEOUT_MS)
 			return ign_err_wrap(err, "io.ign.ready `%s`", s.ready);
-		if (poll(&done, 1, 0) == 1)
+		char last[160];
+		if (poll(&done, 1, 0) == 1)  /* a failed create removes its logs: say it here */
 			return ign_err_setx(err, EIO, "the VM ended while io.ign.ready `%s` waited "
-					    "(see the shim's log and the console)", s.ready);
+					    "(%s%s); the console's last line: `%s`", s.ready,
+					    s.vm_rc < 0 ? "" : "it powered off", s.vm_err,
+					    console_last_line(last, sizeof(last)));
 	}
 	if (status != 0)
 		return ign_err_setx(err, EIO, "io.ign.ready `%s` exited with %d: the process was not "
