@@ -19,10 +19,11 @@ grep -q 'TCG' /proc/cpuinfo 2>/dev/null && nested=", nested KVM under QEMU TCG (
 echo "bench: machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(free -m | awk '/^Mem:/ {print $2}') MiB, $(uname -r)$nested"
 
 median() { sort -n "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-# to_home ID T0: waits (up to 900 s) for the homepage on ID's screen; prints ms since T0
+# to_home ID T0 [MS]: waits (up to MS, default 900 s) for the homepage on ID's
+# screen; prints ms since T0
 to_home() {
 	until marker "$1"; do
-		[ $(($(now_ms) - $2)) -lt 900000 ] || { echo "bench: $1 never showed the homepage: $(cat "$T/$1.vnc")" >&2; return 1; }
+		[ $(($(now_ms) - $2)) -lt "${3:-900000}" ] || { echo "bench: $1 never showed the homepage: $(cat "$T/$1.vnc")" >&2; return 1; }
 		sleep 1
 	done
 	echo $(($(now_ms) - $2))
@@ -68,7 +69,7 @@ while [ $j -lt "$K" ]; do
 done
 alive=0 rss=0 pss=0 j=0
 while [ $j -lt "$K" ]; do
-	if marker s$j; then
+	if to_home s$j "$(now_ms)" 300000 >/dev/null; then  # the first ones are up by now
 		pid=$(brt state s$j | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])')
 		alive=$((alive + 1))
 		rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$pid/smaps_rollup")))
