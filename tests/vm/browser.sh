@@ -6,7 +6,7 @@
 . "$D/browser-lib.sh"
 # why ID: for a failed case's report, the container's status and its guest's last console lines
 why() {
-	echo "$1: $(brt state "$1" 2>&1 | json_field status 2>&1) pid $(brt state "$1" 2>/dev/null | json_field pid 2>&1)"
+	echo "$1: $(brt state "$1" 2>/dev/null | json_field status 2>/dev/null || echo gone) pid $(brt state "$1" 2>/dev/null | json_field pid 2>/dev/null)"
 	tail -n 40 "$BROOT/$1/console.log" 2>/dev/null | sed "s/^/$1 console: /"
 	tail -n 10 "$BROOT/$1/shim.log" 2>/dev/null | sed "s/^/$1 shim: /"
 }
@@ -21,9 +21,9 @@ serve() {
 HTTP_HOME=http://127.0.0.1:8000/home.html
 DOWNLOADS=/tmp/ign-browser/Downloads
 # revive WHEN: a clone has stopped now and then under nested emulation, with nothing
-# on its console (not understood yet; once at its first BiDi session, once after the
-# key chord's reset): if br2 has stopped, report it whole, make a new clone (once a
-# case) and say yes, so the step is tried again
+# on its console: a guest triple fault (KVM_EXIT_SHUTDOWN, in the shim's log; once at
+# its first BiDi session, once after the key chord's reset): if br2 has stopped,
+# report it whole, make a new clone (once a case) and say yes, so the step is tried again
 revived=
 revive() {
 	brt state br2 2>/dev/null | grep -q '"stopped"' && [ -z "$revived" ] || return 1
