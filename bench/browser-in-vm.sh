@@ -35,6 +35,7 @@ python3 - "$T/brb/config.json" "$T/cold/config.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 del c["annotations"]["io.ign.ready"]
+del c["annotations"]["io.ign.reset-port"]  # a cold boot has no base to go back to
 c["annotations"]["io.ign.boot"] = "cold"
 json.dump(c, open(sys.argv[2], "w"))
 PY
@@ -44,13 +45,16 @@ t0=$(now_ms)
 brt create --bundle "$T/brb" base </dev/null >"$T/base.out" 2>&1 || { echo "bench: no warm base:"; cat "$T/base.out"; exit 1; }
 echo "bench: the warm base (first create: cold boot, painted homepage, saved): $(($(now_ms) - t0)) ms"
 brt delete --force base
+: >"$T/cold.ms"; : >"$T/warm.ms"
 run=0
 while [ $run -lt "$N" ]; do
 	t0=$(now_ms)
-	brt run -d --bundle "$T/cold" c$run </dev/null >/dev/null 2>&1 && to_home c$run "$t0" >>"$T/cold.ms"
+	brt run -d --bundle "$T/cold" c$run </dev/null >"$T/c.out" 2>&1 && to_home c$run "$t0" >>"$T/cold.ms" ||
+		echo "bench: cold run $run failed: $(tail -n 3 "$T/c.out")"
 	brt delete --force c$run
 	t0=$(now_ms)
-	brt create --bundle "$T/brb" w$run </dev/null >/dev/null 2>&1 && brt start w$run && to_home w$run "$t0" >>"$T/warm.ms"
+	brt create --bundle "$T/brb" w$run </dev/null >"$T/w.out" 2>&1 && brt start w$run && to_home w$run "$t0" >>"$T/warm.ms" ||
+		echo "bench: warm run $run failed: $(tail -n 3 "$T/w.out")"
 	brt delete --force w$run
 	run=$((run + 1))
 done
@@ -58,9 +62,10 @@ c=$(median "$T/cold.ms")
 w=$(median "$T/warm.ms")
 echo "bench: cold boot to the painted homepage  $c ms (median of $(wc -l <"$T/cold.ms") of $N runs)"
 echo "bench: warm clone to its first frame      $w ms (median of $(wc -l <"$T/warm.ms") of $N runs)"
-awk -v a="$c" -v b="$w" 'BEGIN { if (b > 0) printf "bench: ratio cold / warm: %.1fx\n", a / b }'
+awk -v a="$c" -v b="$w" 'BEGIN { if (a > 0 && b > 0) printf "bench: ratio cold / warm: %.1fx\n", a / b }'
 
-# K sessions at once
+# K sessions at once (IGN_BENCH_SESSIONS=0: none)
+[ "$K" -gt 0 ] || { rm -rf "$T"; exit 0; }
 used0=$(free -m | awk '/^Mem:/ {print $3}')
 j=0
 while [ $j -lt "$K" ]; do
