@@ -21,12 +21,24 @@
 /* Bump when the device slots of a base change: old bases are then not used. */
 #define SLOT_LAYOUT "blk1-rng-vsock-net-9p8"
 
+/* A base's name: the first 8 bytes of the sha256 of `what`, in hex, after the k chars in out. */
+static int digest_after(char out[IGN_BASE_NAME_MAX], int k, const void *what, size_t len,
+			struct ign_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (!EVP_Digest(what, len, md, &mdlen, EVP_sha256(), NULL))
+		return ign_err_setx(err, EIO, "base name: sha256 failed");
+	for (unsigned i = 0; i < 8 && k < IGN_BASE_NAME_MAX; i++)
+		k += snprintf(out + k, IGN_BASE_NAME_MAX - k, "%02x", md[i]);
+	return 0;
+}
+
 int ign_base_name(const struct ign_base_profile *p, char out[IGN_BASE_NAME_MAX],
 		  struct ign_err *err)
 {
 	char kernel[IGN_FILE_ID_MAX], initrd[IGN_FILE_ID_MAX], text[2 * PATH_MAX + 512];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
 	int r;
 
 	if ((r = ign_file_id("kernel", p->kernel, kernel, sizeof(kernel), err)) < 0 ||
@@ -35,26 +47,15 @@ int ign_base_name(const struct ign_base_profile *p, char out[IGN_BASE_NAME_MAX],
 	int len = snprintf(text, sizeof(text), "%s\n%s\n%u\n%" PRIu64 "\nign-vmm %s\n%s\n%s\n",
 			   kernel, initrd, p->vcpus, p->mem_mib, IGN_VMM_VERSION, SLOT_LAYOUT,
 			   p->cmdline ? p->cmdline : "");
-	if (!EVP_Digest(text, (size_t)len, md, &mdlen, EVP_sha256(), NULL))
-		return ign_err_setx(err, EIO, "base name: sha256 failed");
 	int k = snprintf(out, IGN_BASE_NAME_MAX, "%ucpu-%" PRIu64 "M-", p->vcpus, p->mem_mib);
-	for (unsigned i = 0; i < 8; i++)
-		k += snprintf(out + k, IGN_BASE_NAME_MAX - k, "%02x", md[i]);
-	return 0;
+	return digest_after(out, k, text, (size_t)len, err);
 }
 
 int ign_base_app_name(const char *profile_name, const void *what, size_t len,
 		      char out[IGN_BASE_NAME_MAX], struct ign_err *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-
-	if (!EVP_Digest(what, len, md, &mdlen, EVP_sha256(), NULL))
-		return ign_err_setx(err, EIO, "base name: sha256 failed");
-	int k = snprintf(out, IGN_BASE_NAME_MAX, "%s-app-", profile_name);
-	for (unsigned i = 0; i < 8 && k < IGN_BASE_NAME_MAX; i++)
-		k += snprintf(out + k, IGN_BASE_NAME_MAX - k, "%02x", md[i]);
-	return 0;
+	return digest_after(out, snprintf(out, IGN_BASE_NAME_MAX, "%s-app-", profile_name), what,
+			    len, err);
 }
 
 int ign_base_lock(const char *bases, const char *name, struct ign_err *err)
