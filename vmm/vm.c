@@ -845,7 +845,7 @@ int ign_vm_run(struct ign_vm *vm, int *status, struct ign_err *err)
 		} else if (vm->cfg.exit_after_snapshot) {
 			vm_stop(vm, 0, NULL);
 		}
-		vm_resume(vm);  /* also when the snapshot failed before pausing */
+		vm_resume(vm);  /* after a failure too: stopped by then, the vCPUs leave */
 		pthread_mutex_lock(&vm->stop_lock);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);

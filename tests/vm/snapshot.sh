@@ -103,10 +103,12 @@ if [ -s "$SNAP/state" ]; then
 	[ -d "$T/snapk.tmp-$$" ] || bad="$bad a live writer's temporary directory was removed;"
 	[ -s "$T/snapk/state" ] || bad="$bad no snapshot beside the leftovers;"
 	rm -rf "$T/snapk.tmp-$$"
-	# a full disk while writing: a clear error, the VM ends, nothing is left behind
+	# a full disk while writing: a clear error, the VM ends there (its guest never
+	# runs past the marker, so it cannot exit 0 first), nothing is left behind
 	mkdir -p "$T/full" && mount -t tmpfs -o size=2m ignfull "$T/full"
 	hello b_full --mem 128 --snapshot-at-marker "$T/full/snap" --append "ign.test=hello"
 	want_rc b_full 1; want_out b_full "No space left on device"
+	grep -q IGN_AFTER_MARKER "$T/b_full.out" && bad="$bad the guest ran on past a snapshot that failed;"
 	[ -z "$(ls -A "$T/full")" ] || bad="$bad a failed snapshot left $(ls -A "$T/full");"
 	umount "$T/full"
 	vm b_ok --restore "$SNAP" --vcpus 2 --mem 128 --rng

@@ -347,9 +347,12 @@ int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err)
 			r = ign_err_set(err, errno, "sync `%s`", path);
 	}
 	unlock_devices(vm);
-	vm_resume(vm);
 	if (r < 0)
 		goto fail;
+	/*
+	 * Still paused: a failure from here on must reach the caller before the
+	 * guest runs again, or a guest that goes on to exit 0 would hide it.
+	 */
 	snprintf(path, sizeof(path), "%s/state", tmp);
 	if ((r = snap_commit(&b, path, err)) < 0)
 		goto fail;
@@ -357,6 +360,7 @@ int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err)
 		r = ign_err_set(err, errno, "snapshot `%s`", dir);
 		goto fail;
 	}
+	vm_resume(vm);
 	sync_dir(dir);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t1 = ts.tv_sec * 1000000000ull + ts.tv_nsec;

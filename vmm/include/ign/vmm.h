@@ -146,7 +146,9 @@ int ign_vm_can_snapshot(const struct ign_vm *vm, struct ign_err *err);
 /*
  * Pauses the running VM, saves it into directory `dir` (which must not
  * exist; written whole under a temporary name, then renamed) and resumes it.
- * Call from a thread that is not a vCPU's. On failure nothing is left at dir.
+ * Call from a thread that is not a vCPU's. On failure nothing is left at dir
+ * and the VM may stay paused: the caller ends it (vm_stop_failed) before
+ * vm_resume, so the guest never runs on past a snapshot that failed.
  */
 int ign_vm_snapshot(struct ign_vm *vm, const char *dir, struct ign_err *err);
 /*
