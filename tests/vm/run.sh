@@ -9,6 +9,7 @@
 #   cases       the VM test suites (default): devices.sh, then e2e.sh;
 #               IGN_VM_SUITES="e2e" picks some. demo: the demo; or a path to
 #               another script (bench/boot-in-vm.sh), run the same way
+# IGN_CASE_TIMEOUT and IGN_BENCH_* reach the cases and benches, also in L1.
 # IGN_NESTED=1 forces the nested path even with /dev/kvm. The test rootfs
 # image is built with ign-mkimage into the image cache (IGN_CACHE, default
 # ~/.cache/ign-runtime), outside the tree.
@@ -75,6 +76,12 @@ fi
 for b in boottime ignbench; do
 	if [ -x "$build/bench/$b" ]; then cp "$build/bench/$b" "$stage/ign/"; fi
 done
+# L1 starts with an empty environment: the knobs of the cases and benches
+# (IGN_CASE_TIMEOUT, IGN_BENCH_RUNS...) go in at the top of cases.sh, quoted
+{
+	env | grep -E '^IGN_(CASE_TIMEOUT|BENCH_[A-Z_]+)=' | sed "s/'/'\\\\''/g; s/=/='/; s/^/export /; s/\$/'/" || :
+	cat "$stage/ign/cases.sh"
+} >"$stage/ign/cases.env.sh" && mv "$stage/ign/cases.env.sh" "$stage/ign/cases.sh"
 
 kvm_usable() {
 	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
