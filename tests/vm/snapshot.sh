@@ -43,6 +43,7 @@ check snap_count "2 vCPUs and virtio-rng saved at the boot marker, before counti
 
 case_begin snap_clones
 sum0=$(sha256sum <"$SNAP/memory" 2>/dev/null)
+ssum0=$(sha256sum <"$SNAP/state" 2>/dev/null)
 if [ -s "$SNAP/state" ] && [ -n "$want" ]; then
 	# 10 at once, each with its own tag: each checks it saw only its own writes
 	for i in $(seq 1 10); do
@@ -197,10 +198,15 @@ resave() {  # resave NAME SNAPSHOT ARGS...: SNAPSHOT restored, saved in $T/NAME.
 	rm -rf "$T/$rname.re"
 	vm "$rname" --restore "$rsrc" --resave "$T/$rname.re" "$@"
 	want_rc "$rname" 0
-	"$D/ign-snapcmp" "$rsrc" "$T/$rname.re" >"$T/$rname.cmp" 2>&1 ||
+	if ! "$D/ign-snapcmp" "$rsrc" "$T/$rname.re" >"$T/$rname.cmp" 2>&1; then
 		bad="$bad $rname: $(grep -v '^ign-snapcmp: [0-9]' "$T/$rname.cmp" | head -n 4 | tr '\n' ' ');"
+		# shown last on failure, with both states' sizes and sums
+		{ echo "$rname: $rsrc against its resave:"; cat "$T/$rname.cmp"
+		  ls -l "$rsrc/state" "$T/$rname.re/state"; sha256sum "$rsrc/state"; } >>"$T/st_diffs"
+	fi
 	cat "$T/$rname.cmp" >>"$T/$rname.out"
 }
+[ "$(sha256sum <"$SNAP/state" 2>/dev/null)" = "$ssum0" ] || bad="$bad the boot snapshot's state changed since snap_count;"
 resave st_boot "$SNAP" --vcpus 2 --mem 128 --rng
 resave st_mid "$T/s2" --vcpus 2 --mem 128 --rng
 resave st_chain "$T/s3" --vcpus 2 --mem 128 --rng
@@ -215,4 +221,5 @@ grep -q "^parent=" "$T/st_chain.re/state" 2>/dev/null && bad="$bad the resave of
 vm st_usage --kernel "$D/vmlinux" --resave "$T/st_usage.re"
 want_rc st_usage 1; want_out st_usage "resave needs --restore"
 cat "$T"/st_*.out >"$T/st_all.out"
+[ -s "$T/st_diffs" ] && cat "$T/st_diffs" >>"$T/st_all.out"
 check snap_state "state round trip (restore, save at once, compare every register and device field) at boot, mid-count, in a diff chain (flattened, and it still finishes) and before exit" st_all
