@@ -30,52 +30,70 @@ static void set_timeout(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* One attempt. Returns the fd, -EAGAIN when worth retrying, or another -errno. */
-static int connect_once(const char *vsock, unsigned port, int io_ms, struct ign_err *err)
+int ign_vsock_dial(const char *vsock, unsigned port, int nonblock, struct ign_err *err)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char line[40];
+	char line[24];
 	int n;
 
 	if (strlen(vsock) >= sizeof(a.sun_path))
 		return ign_err_setx(err, ENAMETOOLONG, "vsock socket path `%s` is too long", vsock);
 	strcpy(a.sun_path, vsock);
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+				      (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return ign_err_set(err, errno, "socket");
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
+		if (errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN)
 			return ign_err_set(err, EAGAIN, "connect `%s` (is the VM running?): %s", vsock,
 					   strerror(errno));
 		return ign_err_set(err, errno, "connect `%s`", vsock);
 	}
-	set_timeout(fd, io_ms);
+	/* a few bytes into a fresh local socket: they fit, blocking or not */
 	n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	if (ign_write_all(fd, line, n) < 0)
 		return ign_err_set(err, EAGAIN, "`%s`: send CONNECT", vsock);
+	return steal_fd(&fd);
+}
+
+int ign_vsock_answer(const char *vsock, unsigned port, const char *line, size_t n,
+		     struct ign_err *err)
+{
+	if (n < IGN_VSOCK_ANSWER_MAX && (n == 0 || line[n - 1] != '\n'))  /* closed first */
+		return ign_err_setx(err, EAGAIN, "guest port %u refused the connection "
+				    "(nothing listening yet?)", port);
+	if (n < 4 || strncmp(line, "OK ", 3) || line[n - 1] != '\n')
+		return ign_err_setx(err, EPROTO, "`%s`: unexpected answer `%.*s` to CONNECT", vsock,
+				    (int)n, line);
+	return 0;
+}
+
+/* One attempt. Returns the fd, -EAGAIN when worth retrying, or another -errno. */
+static int connect_once(const char *vsock, unsigned port, int io_ms, struct ign_err *err)
+{
+	char line[IGN_VSOCK_ANSWER_MAX];
+	size_t n = 0;
+
+	cleanup_close int fd = ign_vsock_dial(vsock, port, 0, err);
+	if (fd < 0)
+		return fd;
+	set_timeout(fd, io_ms);
 	/* Byte by byte: what follows the line belongs to the stream. */
-	for (n = 0; n < (int)sizeof(line) - 1; n++) {
+	while (n < sizeof(line) && (n == 0 || line[n - 1] != '\n')) {
 		ssize_t r = read(fd, line + n, 1);
-		if (r < 0 && errno == EINTR) {
-			n--;
+		if (r < 0 && errno == EINTR)
 			continue;
-		}
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))  /* SO_RCVTIMEO */
 			return ign_err_setx(err, EAGAIN, "guest port %u did not answer in %d ms",
 					    port, io_ms);
 		if (r < 0)
 			return ign_err_setx(err, EAGAIN, "guest port %u: %s", port, strerror(errno));
 		if (r == 0)
-			return ign_err_setx(err, EAGAIN, "guest port %u refused the connection "
-					    "(nothing listening yet?)", port);
-		if (line[n] == '\n')
 			break;
+		n++;
 	}
-	line[n] = 0;
-	if (strncmp(line, "OK ", 3))
-		return ign_err_setx(err, EPROTO, "`%s`: unexpected answer `%s` to CONNECT", vsock,
-				    line);
-	return steal_fd(&fd);
+	int rc = ign_vsock_answer(vsock, port, line, n, err);
+	return rc < 0 ? rc : steal_fd(&fd);
 }
 
 int ign_vsock_connect(const char *vsock, unsigned port, int timeout_ms, int *out,

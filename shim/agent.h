@@ -27,6 +27,18 @@ struct ign_agent {
  */
 int ign_vsock_connect(const char *vsock, unsigned port, int timeout_ms, int *out,
 		      struct ign_err *err);
+/*
+ * The handshake's two halves, for a caller that cannot block (the published
+ * ports): dial connects to the VMM socket and sends "CONNECT <port>" (-EAGAIN
+ * while the VMM is not up); answer judges the n bytes read back up to and
+ * with the '\n', or up to EOF: -EAGAIN when the connection closed before a
+ * whole line (nothing listens on the guest port yet). The VMM answers
+ * "OK <host port>\n", under IGN_VSOCK_ANSWER_MAX bytes.
+ */
+#define IGN_VSOCK_ANSWER_MAX 40
+int ign_vsock_dial(const char *vsock, unsigned port, int nonblock, struct ign_err *err);
+int ign_vsock_answer(const char *vsock, unsigned port, const char *line, size_t n,
+		     struct ign_err *err);
 /* Opens a control connection and says hello. */
 int ign_agent_open(struct ign_agent *a, const char *vsock, int timeout_ms, struct ign_err *err);
 void ign_agent_close(struct ign_agent *a);

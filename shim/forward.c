@@ -10,14 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "ign/cleanup.h"
 #include "ign/fdio.h"
 #include "ign/log.h"
-
-#define CONNECT_TIMEOUT_MS 1000
 
 static int port_number(const char *s, size_t n, unsigned *out)
 {
@@ -108,6 +107,14 @@ int ign_forwards_publish(const struct ign_forwards *f, const char *path, struct 
 	return 0;
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
 void ign_forwards_pollfds(const struct ign_forwards *f, struct pollfd *p)
 {
 	for (unsigned i = 0; i < IGN_FWD_MAX; i++)
@@ -116,6 +123,10 @@ void ign_forwards_pollfds(const struct ign_forwards *f, struct pollfd *p)
 		struct pollfd *q = &p[IGN_FWD_MAX + 2 * i];
 		const struct ign_fwd_conn *c = f->conn[i];
 		q[0] = q[1] = (struct pollfd){ .fd = -1 };
+		if (c && !c->joined) {  /* the VMM's answer */
+			q[1] = (struct pollfd){ .fd = c->vs, .events = POLLIN };
+			continue;
+		}
 		if (c && !ign_relay_done(&c->up))
 			ign_relay_pollfd(&c->up, &q[0]);
 		if (c && !ign_relay_done(&c->down))
@@ -123,20 +134,96 @@ void ign_forwards_pollfds(const struct ign_forwards *f, struct pollfd *p)
 	}
 }
 
+int ign_forwards_timeout(const struct ign_forwards *f)
+{
+	long long next = -1, now = now_ms();
+
+	for (unsigned i = 0; i < IGN_FWD_CONNS; i++) {
+		const struct ign_fwd_conn *c = f->conn[i];
+		if (!c || c->joined)
+			continue;
+		long long t = c->vs < 0 && c->retry < c->deadline ? c->retry : c->deadline;
+		if (next < 0 || t < next)
+			next = t;
+	}
+	return next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
+}
+
 static void conn_free(struct ign_fwd_conn **slot)
 {
 	close((*slot)->tcp);
-	close((*slot)->vs);
+	if ((*slot)->vs >= 0)
+		close((*slot)->vs);
 	free(*slot);
 	*slot = NULL;
 }
 
-/* A new connection on published port i: to the guest's port, or closed at once. */
+/* An attempt that failed: dial again in 10 ms, or give up (closes the client's connection). */
+static void attempt_failed(struct ign_forwards *f, struct ign_fwd_conn **slot, int r,
+			   const struct ign_err *err)
+{
+	struct ign_fwd_conn *c = *slot;
+
+	if (c->vs >= 0)
+		close(c->vs);
+	c->vs = -1;
+	c->nline = 0;
+	c->retry = now_ms() + 10;
+	if (r == -EAGAIN && c->retry < c->deadline)
+		return;
+	log_warn("published port %u: %s%s", f->port[c->port].guest, err->msg,
+		 r == -EAGAIN ? " (gave up)" : "");
+	conn_free(slot);
+}
+
+static void dial(struct ign_forwards *f, struct ign_fwd_conn **slot)
+{
+	struct ign_fwd_conn *c = *slot;
+	struct ign_err err = { 0 };
+	int vs = ign_vsock_dial(f->vsock, f->port[c->port].guest, 1, &err);
+
+	if (vs < 0)
+		attempt_failed(f, slot, vs, &err);
+	else
+		c->vs = vs;
+}
+
+/* The VMM's answer, a byte at a time as it comes (what follows it is the stream's). */
+static void read_answer(struct ign_forwards *f, struct ign_fwd_conn **slot)
+{
+	struct ign_fwd_conn *c = *slot;
+	struct ign_err err = { 0 };
+	int r;
+
+	while (c->nline < sizeof(c->line) && (c->nline == 0 || c->line[c->nline - 1] != '\n')) {
+		ssize_t k = read(c->vs, c->line + c->nline, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (k < 0) {
+			r = ign_err_setx(&err, EAGAIN, "guest port %u: %s", f->port[c->port].guest,
+					 strerror(errno));
+			attempt_failed(f, slot, r, &err);
+			return;
+		}
+		if (k == 0)
+			break;
+		c->nline++;
+	}
+	if ((r = ign_vsock_answer(f->vsock, f->port[c->port].guest, c->line, c->nline, &err)) < 0) {
+		attempt_failed(f, slot, r, &err);
+		return;
+	}
+	c->joined = 1;
+	ign_relay_init(&c->up, c->tcp, c->vs, 1);
+	ign_relay_init(&c->down, c->vs, c->tcp, 1);
+}
+
+/* A new connection on published port i: joined to the guest's port in steps. */
 static void accept_one(struct ign_forwards *f, unsigned i)
 {
-	struct ign_err err = { 0 };
 	unsigned slot = 0;
-	int vs;
 
 	cleanup_close int tcp = accept4(f->port[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (tcp < 0)
@@ -148,21 +235,15 @@ static void accept_one(struct ign_forwards *f, unsigned i)
 			 IGN_FWD_CONNS);
 		return;
 	}
-	if (ign_vsock_connect(f->vsock, f->port[i].guest, CONNECT_TIMEOUT_MS, &vs, &err) < 0) {
-		log_warn("published port %u: %s", f->port[i].guest, err.msg);
+	struct ign_fwd_conn *c = calloc(1, sizeof(*c));
+	if (!c)
 		return;
-	}
-	struct ign_fwd_conn *c = malloc(sizeof(*c));
-	if (!c) {
-		close(vs);
-		return;
-	}
-	fcntl(vs, F_SETFL, O_NONBLOCK);
 	c->tcp = steal_fd(&tcp);
-	c->vs = vs;
-	ign_relay_init(&c->up, c->tcp, c->vs, 1);
-	ign_relay_init(&c->down, c->vs, c->tcp, 1);
+	c->vs = -1;
+	c->port = i;
+	c->deadline = now_ms() + IGN_FWD_CONNECT_MS;
 	f->conn[slot] = c;
+	dial(f, &f->conn[slot]);
 }
 
 void ign_forwards_step(struct ign_forwards *f, const struct pollfd *p)
@@ -172,6 +253,22 @@ void ign_forwards_step(struct ign_forwards *f, const struct pollfd *p)
 		struct ign_fwd_conn *c = f->conn[i];
 		if (!c)
 			continue;
+		if (!c->joined) {
+			/* q[1] was polled for this attempt's vs only if it is still the same fd */
+			if (c->vs >= 0 && q[1].fd == c->vs && q[1].revents)
+				read_answer(f, &f->conn[i]);
+			c = f->conn[i];
+			if (c && !c->joined && c->vs < 0 && now_ms() >= c->retry)
+				dial(f, &f->conn[i]);
+			c = f->conn[i];
+			if (c && !c->joined && now_ms() >= c->deadline) {
+				struct ign_err err;
+				ign_err_setx(&err, ETIMEDOUT, "guest port %u did not answer in %d ms",
+					     f->port[c->port].guest, IGN_FWD_CONNECT_MS);
+				attempt_failed(f, &f->conn[i], -ETIMEDOUT, &err);
+			}
+			continue;
+		}
 		if (q[0].fd >= 0 && q[0].revents)
 			ign_relay_step(&c->up);
 		if (q[1].fd >= 0 && q[1].revents)

@@ -12,6 +12,7 @@
 
 #include <poll.h>
 
+#include "agent.h"
 #include "ign/err.h"
 #include "ign/relay.h"
 
@@ -19,8 +20,21 @@
 #define IGN_FWD_CONNS 32     /* connections through them at once */
 #define IGN_FWD_NFDS (IGN_FWD_MAX + 2 * IGN_FWD_CONNS)
 
+/*
+ * A connection is joined in steps, never blocking the shim's loop: dial the
+ * VMM (again every 10 ms while the guest's port has no listener), read its
+ * answer as it comes, then relay; one the guest has not taken within
+ * IGN_FWD_CONNECT_MS is closed.
+ */
+#define IGN_FWD_CONNECT_MS 1000
+
 struct ign_fwd_conn {
-	int tcp, vs;
+	int tcp, vs;                /* vs -1: between two attempts */
+	unsigned port;              /* its index in port[] */
+	int joined;                 /* the guest said OK: relaying */
+	long long deadline, retry;  /* CLOCK_MONOTONIC ms: give up; dial again */
+	size_t nline;
+	char line[IGN_VSOCK_ANSWER_MAX];  /* the VMM's answer so far */
 	struct ign_relay up, down;  /* tcp -> guest, guest -> tcp */
 };
 
@@ -40,8 +54,12 @@ int ign_forwards_parse(const char *spec, struct ign_forwards *f, struct ign_err 
 int ign_forwards_listen(struct ign_forwards *f, struct ign_err *err);
 /* Writes "GUEST 127.0.0.1:HOST" lines to path (tmp + rename). */
 int ign_forwards_publish(const struct ign_forwards *f, const char *path, struct ign_err *err);
-/* Fills IGN_FWD_NFDS pollfds (unused: fd -1); after poll, steps them. */
+/*
+ * Fills IGN_FWD_NFDS pollfds (unused: fd -1); after poll, steps them. The
+ * poll waits at most ign_forwards_timeout() ms (-1: no deadline pending).
+ */
 void ign_forwards_pollfds(const struct ign_forwards *f, struct pollfd *p);
+int ign_forwards_timeout(const struct ign_forwards *f);
 void ign_forwards_step(struct ign_forwards *f, const struct pollfd *p);
 void ign_forwards_close(struct ign_forwards *f);
 

@@ -846,7 +846,7 @@ static int loop(void)
 		};
 		ign_proc_pollfds(&s.main, &p[5]);
 		ign_forwards_pollfds(&s.fwd, &p[5 + IGN_PROC_NFDS]);
-		if (poll(p, sizeof(p) / sizeof(p[0]), -1) < 0) {
+		if (poll(p, sizeof(p) / sizeof(p[0]), ign_forwards_timeout(&s.fwd)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
