@@ -20,10 +20,16 @@ echo "bench: machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 
 
 median() { sort -n "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 # to_home ID T0 [MS]: waits (up to MS, default 900 s) for the homepage on ID's
-# screen; prints ms since T0
+# screen; prints ms since T0. A session that stopped fails at once, with the
+# end of its shim's log (why its VM ended).
 to_home() {
 	until marker "$1"; do
-		[ $(($(now_ms) - $2)) -lt "${3:-900000}" ] || { echo "bench: $1 never showed the homepage: $(cat "$T/$1.vnc")" >&2; return 1; }
+		st=$(brt state "$1" 2>&1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])' 2>/dev/null)
+		if [ "$st" != running ] && [ "$st" != created ]; then
+			echo "bench: $1 is ${st:-gone} before it showed the homepage: $(tail -n 3 "$BROOT/$1/shim.log" 2>/dev/null | tr '\n' ' ')" >&2
+			return 1
+		fi
+		[ $(($(now_ms) - $2)) -lt "${3:-900000}" ] || { echo "bench: $1 never showed the homepage: $(cat "$T/$1.vnc"); ports: $(brt ports "$1" 2>&1)" >&2; return 1; }
 		sleep 1
 	done
 	echo $(($(now_ms) - $2))
