@@ -220,6 +220,14 @@ static void vmm_stop(pthread_t t)
 	unlink(sock);
 }
 
+static void publish(struct ign_forwards *f, const char *ports)
+{
+	struct ign_err err = { 0 };
+
+	cr_assert_eq(ign_forwards_parse(ports, f, &err), 0, "%s", err.msg);
+	cr_assert_eq(ign_forwards_listen(f, &err), 0, "%s", err.msg);
+}
+
 /* A client of published port 0 that sends `text` and no more. */
 static int client(const struct ign_forwards *f, const char *text)
 {
@@ -272,13 +280,11 @@ static void read_all(struct ign_forwards *f, int cl, char *got, size_t size)
 Test(forward, a_guest_slow_to_answer_does_not_hold_up_the_others)
 {
 	struct ign_forwards f = { .vsock = sock };
-	struct ign_err err = { 0 };
 	char got[64];
 	pthread_t t;
 
 	vmm_start(&t, "he");
-	cr_assert_eq(ign_forwards_parse("5900", &f, &err), 0, "%s", err.msg);
-	cr_assert_eq(ign_forwards_listen(&f, &err), 0, "%s", err.msg);
+	publish(&f, "5900");
 	int a = client(&f, "first");
 	for (int i = 0; i < 5; i++)
 		turn(&f);
@@ -300,13 +306,11 @@ Test(forward, a_guest_slow_to_answer_does_not_hold_up_the_others)
 Test(forward, a_port_nobody_listens_on_is_dialled_again_then_given_up)
 {
 	struct ign_forwards f = { .vsock = sock };
-	struct ign_err err = { 0 };
 	char got[64];
 	pthread_t t;
 
 	vmm_start(&t, "rre");
-	cr_assert_eq(ign_forwards_parse("9222", &f, &err), 0, "%s", err.msg);
-	cr_assert_eq(ign_forwards_listen(&f, &err), 0, "%s", err.msg);
+	publish(&f, "9222");
 	/* refused twice (the listener is not up yet), then joined */
 	int a = client(&f, "late listener");
 	read_all(&f, a, got, sizeof(got));
