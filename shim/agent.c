@@ -14,7 +14,7 @@
 #include "ign/fdio.h"
 #include "ign/frame.h"
 
-static long long now_ms(void)
+long long ign_now_ms(void)
 {
 	struct timespec t;
 
@@ -68,6 +68,22 @@ int ign_vsock_answer(const char *vsock, unsigned port, const char *line, size_t 
 	return 0;
 }
 
+int ign_vsock_read_answer(int fd, char *line, size_t *n)
+{
+	/* Byte by byte: what follows the line belongs to the stream. */
+	while (*n < IGN_VSOCK_ANSWER_MAX && (*n == 0 || line[*n - 1] != '\n')) {
+		ssize_t r = read(fd, line + *n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		(*n)++;
+	}
+	return 0;
+}
+
 /* One attempt. Returns the fd, -EAGAIN when worth retrying, or another -errno. */
 static int connect_once(const char *vsock, unsigned port, int io_ms, struct ign_err *err)
 {
@@ -78,28 +94,20 @@ static int connect_once(const char *vsock, unsigned port, int io_ms, struct ign_
 	if (fd < 0)
 		return fd;
 	set_timeout(fd, io_ms);
-	/* Byte by byte: what follows the line belongs to the stream. */
-	while (n < sizeof(line) && (n == 0 || line[n - 1] != '\n')) {
-		ssize_t r = read(fd, line + n, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))  /* SO_RCVTIMEO */
-			return ign_err_setx(err, EAGAIN, "guest port %u did not answer in %d ms",
-					    port, io_ms);
-		if (r < 0)
-			return ign_err_setx(err, EAGAIN, "guest port %u: %s", port, strerror(errno));
-		if (r == 0)
-			break;
-		n++;
-	}
-	int rc = ign_vsock_answer(vsock, port, line, n, err);
-	return rc < 0 ? rc : steal_fd(&fd);
+	int r = ign_vsock_read_answer(fd, line, &n);
+	if (r == -EAGAIN)  /* SO_RCVTIMEO */
+		return ign_err_setx(err, EAGAIN, "guest port %u did not answer in %d ms", port,
+				    io_ms);
+	if (r < 0)
+		return ign_err_setx(err, EAGAIN, "guest port %u: %s", port, strerror(-r));
+	r = ign_vsock_answer(vsock, port, line, n, err);
+	return r < 0 ? r : steal_fd(&fd);
 }
 
 int ign_vsock_connect(const char *vsock, unsigned port, int timeout_ms, int *out,
 		      struct ign_err *err)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = ign_now_ms() + timeout_ms;
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
 
 	for (;;) {
@@ -108,7 +116,7 @@ int ign_vsock_connect(const char *vsock, unsigned port, int timeout_ms, int *out
 			*out = fd;
 			return 0;
 		}
-		if (fd != -EAGAIN || now_ms() >= deadline)
+		if (fd != -EAGAIN || ign_now_ms() >= deadline)
 			return fd == -EAGAIN ? ign_err_wrap(err, "gave up after %d ms", timeout_ms)
 					     : fd;
 		nanosleep(&pause, NULL);

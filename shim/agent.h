@@ -28,17 +28,22 @@ struct ign_agent {
 int ign_vsock_connect(const char *vsock, unsigned port, int timeout_ms, int *out,
 		      struct ign_err *err);
 /*
- * The handshake's two halves, for a caller that cannot block (the published
+ * The handshake in steps, for a caller that cannot block (the published
  * ports): dial connects to the VMM socket and sends "CONNECT <port>" (-EAGAIN
- * while the VMM is not up); answer judges the n bytes read back up to and
- * with the '\n', or up to EOF: -EAGAIN when the connection closed before a
- * whole line (nothing listens on the guest port yet). The VMM answers
- * "OK <host port>\n", under IGN_VSOCK_ANSWER_MAX bytes.
+ * while the VMM is not up); read_answer reads the answer into line[*n...],
+ * up to and with its '\n' or to EOF (0), or until read fails (-errno; -EAGAIN:
+ * nothing more yet, or SO_RCVTIMEO); answer judges those n bytes: -EAGAIN
+ * when the connection closed before a whole line (nothing listens on the
+ * guest port yet). The VMM answers "OK <host port>\n", under
+ * IGN_VSOCK_ANSWER_MAX bytes.
  */
 #define IGN_VSOCK_ANSWER_MAX 40
 int ign_vsock_dial(const char *vsock, unsigned port, int nonblock, struct ign_err *err);
+int ign_vsock_read_answer(int fd, char *line, size_t *n);
 int ign_vsock_answer(const char *vsock, unsigned port, const char *line, size_t n,
 		     struct ign_err *err);
+/* CLOCK_MONOTONIC in ms, for the connections' deadlines. */
+long long ign_now_ms(void);
 /* Opens a control connection and says hello. */
 int ign_agent_open(struct ign_agent *a, const char *vsock, int timeout_ms, struct ign_err *err);
 void ign_agent_close(struct ign_agent *a);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -107,14 +106,6 @@ int ign_forwards_publish(const struct ign_forwards *f, const char *path, struct 
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 void ign_forwards_pollfds(const struct ign_forwards *f, struct pollfd *p)
 {
 	for (unsigned i = 0; i < IGN_FWD_MAX; i++)
@@ -136,7 +127,7 @@ void ign_forwards_pollfds(const struct ign_forwards *f, struct pollfd *p)
 
 int ign_forwards_timeout(const struct ign_forwards *f)
 {
-	long long next = -1, now = now_ms();
+	long long next = -1, now = ign_now_ms();
 
 	for (unsigned i = 0; i < IGN_FWD_CONNS; i++) {
 		const struct ign_fwd_conn *c = f->conn[i];
@@ -168,7 +159,7 @@ static void attempt_failed(struct ign_forwards *f, struct ign_fwd_conn **slot, i
 		close(c->vs);
 	c->vs = -1;
 	c->nline = 0;
-	c->retry = now_ms() + 10;
+	c->retry = ign_now_ms() + 10;
 	if (r == -EAGAIN && c->retry < c->deadline)
 		return;
 	log_warn("published port %u: %s%s", f->port[c->port].guest, err->msg,
@@ -193,31 +184,39 @@ static void read_answer(struct ign_forwards *f, struct ign_fwd_conn **slot)
 {
 	struct ign_fwd_conn *c = *slot;
 	struct ign_err err = { 0 };
-	int r;
+	int r = ign_vsock_read_answer(c->vs, c->line, &c->nline);
 
-	while (c->nline < sizeof(c->line) && (c->nline == 0 || c->line[c->nline - 1] != '\n')) {
-		ssize_t k = read(c->vs, c->line + c->nline, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (k < 0) {
-			r = ign_err_setx(&err, EAGAIN, "guest port %u: %s", f->port[c->port].guest,
-					 strerror(errno));
-			attempt_failed(f, slot, r, &err);
-			return;
-		}
-		if (k == 0)
-			break;
-		c->nline++;
-	}
-	if ((r = ign_vsock_answer(f->vsock, f->port[c->port].guest, c->line, c->nline, &err)) < 0) {
+	if (r == -EAGAIN)
+		return;  /* the rest later */
+	if (r < 0)
+		r = ign_err_setx(&err, EAGAIN, "guest port %u: %s", f->port[c->port].guest,
+				 strerror(-r));
+	else
+		r = ign_vsock_answer(f->vsock, f->port[c->port].guest, c->line, c->nline, &err);
+	if (r < 0) {
 		attempt_failed(f, slot, r, &err);
 		return;
 	}
 	c->joined = 1;
 	ign_relay_init(&c->up, c->tcp, c->vs, 1);
 	ign_relay_init(&c->down, c->vs, c->tcp, 1);
+}
+
+/* A connection not joined yet: its answer (q: its vs, polled), its next attempt, its deadline. */
+static void step_join(struct ign_forwards *f, struct ign_fwd_conn **slot, const struct pollfd *q)
+{
+	long long now = ign_now_ms();
+
+	if ((*slot)->vs >= 0 && q->revents)
+		read_answer(f, slot);
+	if (*slot && !(*slot)->joined && (*slot)->vs < 0 && now >= (*slot)->retry)
+		dial(f, slot);
+	if (*slot && !(*slot)->joined && now >= (*slot)->deadline) {
+		struct ign_err err;
+		ign_err_setx(&err, ETIMEDOUT, "guest port %u did not answer in %d ms",
+			     f->port[(*slot)->port].guest, IGN_FWD_CONNECT_MS);
+		attempt_failed(f, slot, -ETIMEDOUT, &err);
+	}
 }
 
 /* A new connection on published port i: joined to the guest's port in steps. */
@@ -241,7 +240,7 @@ static void accept_one(struct ign_forwards *f, unsigned i)
 	c->tcp = steal_fd(&tcp);
 	c->vs = -1;
 	c->port = i;
-	c->deadline = now_ms() + IGN_FWD_CONNECT_MS;
+	c->deadline = ign_now_ms() + IGN_FWD_CONNECT_MS;
 	f->conn[slot] = c;
 	dial(f, &f->conn[slot]);
 }
@@ -254,19 +253,7 @@ void ign_forwards_step(struct ign_forwards *f, const struct pollfd *p)
 		if (!c)
 			continue;
 		if (!c->joined) {
-			/* q[1] was polled for this attempt's vs only if it is still the same fd */
-			if (c->vs >= 0 && q[1].fd == c->vs && q[1].revents)
-				read_answer(f, &f->conn[i]);
-			c = f->conn[i];
-			if (c && !c->joined && c->vs < 0 && now_ms() >= c->retry)
-				dial(f, &f->conn[i]);
-			c = f->conn[i];
-			if (c && !c->joined && now_ms() >= c->deadline) {
-				struct ign_err err;
-				ign_err_setx(&err, ETIMEDOUT, "guest port %u did not answer in %d ms",
-					     f->port[c->port].guest, IGN_FWD_CONNECT_MS);
-				attempt_failed(f, &f->conn[i], -ETIMEDOUT, &err);
-			}
+			step_join(f, &f->conn[i], &q[1]);
 			continue;
 		}
 		if (q[0].fd >= 0 && q[0].revents)
