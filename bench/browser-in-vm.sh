@@ -24,11 +24,11 @@ median() { sort -n "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 # end of its shim's log (why its VM ended).
 to_home() {
 	until marker "$1"; do
-		st=$(brt state "$1" 2>&1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])' 2>/dev/null)
-		if [ "$st" != running ] && [ "$st" != created ]; then
-			echo "bench: $1 is ${st:-gone} before it showed the homepage: $(tail -n 3 "$BROOT/$1/shim.log" 2>/dev/null | tr '\n' ' ')" >&2
+		# ports refuses a stopped or gone container by name: no JSON to parse in the timed loop
+		case $(brt ports "$1" 2>&1) in *"is stopped"* | *"does not exist"*)
+			echo "bench: $1 stopped before it showed the homepage: $(tail -n 3 "$BROOT/$1/shim.log" 2>/dev/null | tr '\n' ' ')" >&2
 			return 1
-		fi
+		esac
 		[ $(($(now_ms) - $2)) -lt "${3:-900000}" ] || { echo "bench: $1 never showed the homepage: $(cat "$T/$1.vnc"); ports: $(brt ports "$1" 2>&1)" >&2; return 1; }
 		sleep 1
 	done
