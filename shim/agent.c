@@ -203,7 +203,7 @@ int ign_agent_open(struct ign_agent *a, const char *vsock, int timeout_ms, struc
 	char hello[64];
 	int r;
 
-	*a = (struct ign_agent){ .ctl = -1, .vsock = vsock, .io_timeout_ms = 10000 };
+	*a = (struct ign_agent){ .ctl = -1, .vsock = vsock, .io_timeout_ms = IGN_AGENT_IO_TIMEOUT_MS };
 	if ((r = ign_vsock_connect(vsock, IGN_AGENT_PORT, timeout_ms, &a->ctl, err)) < 0)
 		return r;
 	snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"version\":%d}", IGN_AGENT_VERSION);

@@ -11,6 +11,12 @@
 #include "ign/json.h"
 
 #define IGN_AGENT_EXITS_MAX 32
+/*
+ * The longest wait for one reply: it bounds a wedged guest, and is long enough
+ * to ride out a host that stops a VM's threads for seconds (a loaded machine;
+ * nested test VMs whose L1 CPU stalls for over 20 s now and then).
+ */
+#define IGN_AGENT_IO_TIMEOUT_MS 30000
 
 struct ign_agent {
 	int ctl;                 /* control connection */
