@@ -256,14 +256,16 @@ static int vcpu_handle_exit(struct vcpu *c, struct ign_err *err)
 /*
  * Paused by vm_pause(): finish the exit in progress (KVM completes a pending
  * PIO or MMIO read on the next KVM_RUN, here one that returns at once), save
- * the state if asked, then wait for vm_resume() or the end.
+ * the state if asked, then wait for vm_resume() or the end. Completing an
+ * exit can make another (a string PIO, an MMIO access split in two): each is
+ * handled and completed in turn, so no state is saved mid-instruction.
  */
 static void vcpu_pause(struct vcpu *c)
 {
 	struct ign_vm *vm = c->vm;
 
 	c->run->immediate_exit = 1;
-	if (ioctl(c->fd, KVM_RUN, 0) == 0)  /* an exit after all: handle it first */
+	while (ioctl(c->fd, KVM_RUN, 0) == 0)
 		vcpu_handle_exit(c, &c->save_err);
 	c->run->immediate_exit = 0;
 	pthread_mutex_lock(&vm->stop_lock);
