@@ -133,7 +133,7 @@ int ign_forwards_timeout(const struct ign_forwards *f)
 		const struct ign_fwd_conn *c = f->conn[i];
 		if (!c || c->joined)
 			continue;
-		long long t = c->vs < 0 && c->retry < c->deadline ? c->retry : c->deadline;
+		long long t = c->vs >= 0 ? c->answer_by : c->retry;  /* retry: before the deadline */
 		if (next < 0 || t < next)
 			next = t;
 	}
@@ -173,10 +173,12 @@ static void dial(struct ign_forwards *f, struct ign_fwd_conn **slot)
 	struct ign_err err = { 0 };
 	int vs = ign_vsock_dial(f->vsock, f->port[c->port].guest, 1, &err);
 
-	if (vs < 0)
+	if (vs < 0) {
 		attempt_failed(f, slot, vs, &err);
-	else
-		c->vs = vs;
+		return;
+	}
+	c->vs = vs;
+	c->answer_by = ign_now_ms() + IGN_FWD_ANSWER_MS;
 }
 
 /* The VMM's answer, a byte at a time as it comes (what follows it is the stream's). */
@@ -202,7 +204,7 @@ static void read_answer(struct ign_forwards *f, struct ign_fwd_conn **slot)
 	ign_relay_init(&c->down, c->vs, c->tcp, 1);
 }
 
-/* A connection not joined yet: its answer (q: its vs, polled), its next attempt, its deadline. */
+/* A connection not joined yet: its answer (q: its vs, polled), its next attempt, its limit. */
 static void step_join(struct ign_forwards *f, struct ign_fwd_conn **slot, const struct pollfd *q)
 {
 	long long now = ign_now_ms();
@@ -211,10 +213,11 @@ static void step_join(struct ign_forwards *f, struct ign_fwd_conn **slot, const 
 		read_answer(f, slot);
 	if (*slot && !(*slot)->joined && (*slot)->vs < 0 && now >= (*slot)->retry)
 		dial(f, slot);
-	if (*slot && !(*slot)->joined && now >= (*slot)->deadline) {
+	/* (refusals end at the deadline in attempt_failed) */
+	if (*slot && !(*slot)->joined && (*slot)->vs >= 0 && now >= (*slot)->answer_by) {
 		struct ign_err err;
 		ign_err_setx(&err, ETIMEDOUT, "guest port %u did not answer in %d ms",
-			     f->port[(*slot)->port].guest, IGN_FWD_CONNECT_MS);
+			     f->port[(*slot)->port].guest, IGN_FWD_ANSWER_MS);
 		attempt_failed(f, slot, -ETIMEDOUT, &err);
 	}
 }

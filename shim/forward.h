@@ -22,17 +22,21 @@
 
 /*
  * A connection is joined in steps, never blocking the shim's loop: dial the
- * VMM (again every 10 ms while the guest's port has no listener), read its
- * answer as it comes, then relay; one the guest has not taken within
- * IGN_FWD_CONNECT_MS is closed.
+ * VMM, read its answer as it comes, then relay. A guest port with no
+ * listener (the VMM closes the dial) is dialled again every 10 ms until
+ * IGN_FWD_CONNECT_MS after the accept; a dial the guest has not answered at
+ * all (a busy guest, a stalled host) gets IGN_FWD_ANSWER_MS. Then the
+ * client's connection is closed.
  */
 #define IGN_FWD_CONNECT_MS 1000
+#define IGN_FWD_ANSWER_MS IGN_AGENT_IO_TIMEOUT_MS
 
 struct ign_fwd_conn {
 	int tcp, vs;                /* vs -1: between two attempts */
 	unsigned port;              /* its index in port[] */
 	int joined;                 /* the guest said OK: relaying */
-	long long deadline, retry;  /* CLOCK_MONOTONIC ms: give up; dial again */
+	long long deadline, retry;  /* CLOCK_MONOTONIC ms: no more dials; dial again */
+	long long answer_by;        /* the dial in flight (vs): give up without its answer */
 	size_t nline;
 	char line[IGN_VSOCK_ANSWER_MAX];  /* the VMM's answer so far */
 	struct ign_relay up, down;  /* tcp -> guest, guest -> tcp */

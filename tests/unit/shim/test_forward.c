@@ -140,8 +140,10 @@ Test(forward, bytes_both_ways_through_a_published_port)
  * connection it accepts: 'r' refuses (closes after the CONNECT line, as the
  * VMM does when nothing listens on the guest port), 'e' answers and echoes
  * in upper case, 'h' holds its connection unanswered until the next one has
- * been echoed, then answers and echoes it; after the script, it refuses every
- * connection until the socket is shut down.
+ * been echoed, then answers and echoes it, 'w' answers and echoes only
+ * after IGN_FWD_CONNECT_MS + 300 ms (a guest too busy to take a connection
+ * at once); after the script, it refuses every connection until the socket
+ * is shut down.
  */
 static const char *script;
 static unsigned attempts;
@@ -188,6 +190,10 @@ static void *scripted_vmm(void *arg)
 		if (*s == 'h') {
 			held = c;
 			continue;
+		}
+		if (*s == 'w') {
+			const int ms = IGN_FWD_CONNECT_MS + 300;
+			nanosleep(&(struct timespec){ ms / 1000, ms % 1000 * 1000000L }, NULL);
 		}
 		vmm_echo(c);
 		if (held >= 0) {
@@ -253,7 +259,7 @@ static void turn(struct ign_forwards *f)
 
 	for (unsigned i = 0; i < IGN_FWD_CONNS; i++)
 		if (f->conn[i] && !f->conn[i]->joined)
-			cr_assert(t >= 0 && t <= IGN_FWD_CONNECT_MS, "a pending join polls with %d", t);
+			cr_assert(t >= 0 && t <= IGN_FWD_ANSWER_MS, "a pending join polls with %d", t);
 	ign_forwards_pollfds(f, p);
 	poll(p, IGN_FWD_NFDS, t < 0 || t > 20 ? 20 : t);
 	ign_forwards_step(f, p);
@@ -330,6 +336,24 @@ Test(forward, a_port_nobody_listens_on_is_dialled_again_then_given_up)
 	for (unsigned i = 0; i < IGN_FWD_CONNS; i++)
 		cr_assert_null(f.conn[i], "the slot is free again");
 	close(b);
+	ign_forwards_close(&f);
+	vmm_stop(t);
+}
+
+Test(forward, a_guest_slower_than_the_redial_window_is_waited_for)
+{
+	struct ign_forwards f = { .vsock = sock };
+	char got[64];
+	pthread_t t;
+
+	vmm_start(&t, "w");
+	publish(&f, "5900");
+	int a = client(&f, "busy guest");
+	read_all(&f, a, got, sizeof(got));
+	cr_assert_str_eq(got, "BUSY GUEST", "joined once the guest answered, past %d ms",
+			 IGN_FWD_CONNECT_MS);
+	cr_assert_eq(attempts, 1, "the dial in flight was waited for, not made again");
+	close(a);
 	ign_forwards_close(&f);
 	vmm_stop(t);
 }
