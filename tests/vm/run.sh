@@ -229,7 +229,9 @@ for attempt in 1 2 3 4 5 6; do
 	done < <(grep -a -o 'IGN_SUITE_END [a-z0-9_]* passed=[0-9]* failed=[0-9]*' "$stage/l1.log")
 	echo "vm tests: L1 boot $attempt took ${secs}s (qemu status $qrc)"
 	[ -n "$remaining" ] || break
-	cut=$(grep -a -o 'IGN_SUITE_BEGIN [a-z0-9_]*' "$stage/l1.log" | tail -n 1 | cut -d' ' -f2)
+	# (|| true: an L1 that hung before any suite began has no such line, and
+	# pipefail would end this script instead of booting L1 again)
+	cut=$(grep -a -o 'IGN_SUITE_BEGIN [a-z0-9_]*' "$stage/l1.log" | tail -n 1 | cut -d' ' -f2 || true)
 	echo "vm tests: L1 stopped in suite '${cut:-none}'; not finished: $remaining"
 done
 if [ "$script" != cases ]; then
