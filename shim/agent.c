@@ -72,13 +72,9 @@ int ign_vsock_read_answer(int fd, char *line, size_t *n)
 {
 	/* Byte by byte: what follows the line belongs to the stream. */
 	while (*n < IGN_VSOCK_ANSWER_MAX && (*n == 0 || line[*n - 1] != '\n')) {
-		ssize_t r = read(fd, line + *n, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
+		ssize_t r = ign_read_full(fd, line + *n, 1);
+		if (r <= 0)
+			return (int)r;  /* 0: EOF; -errno */
 		(*n)++;
 	}
 	return 0;
@@ -203,7 +199,8 @@ int ign_agent_open(struct ign_agent *a, const char *vsock, int timeout_ms, struc
 	char hello[64];
 	int r;
 
-	*a = (struct ign_agent){ .ctl = -1, .vsock = vsock, .io_timeout_ms = IGN_AGENT_IO_TIMEOUT_MS };
+	*a = (struct ign_agent){ .ctl = -1, .vsock = vsock,
+				 .io_timeout_ms = IGN_AGENT_IO_TIMEOUT_MS };
 	if ((r = ign_vsock_connect(vsock, IGN_AGENT_PORT, timeout_ms, &a->ctl, err)) < 0)
 		return r;
 	snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"version\":%d}", IGN_AGENT_VERSION);
